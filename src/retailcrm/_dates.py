@@ -1,0 +1,119 @@
+"""Portable calendar arithmetic and ``as_of`` parsing.
+
+narwhals has no engine-independent "days between two dates" (``dt.total_seconds`` is missing on
+Spark, DuckDB refuses it on dates), so retailcrm counts days with an exact integer day number
+computed from ``year`` and ``ordinal_day``, which every backend supports.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import attrs
+import narwhals.stable.v2 as nw
+
+from retailcrm.exceptions import ConfigError
+
+__all__ = ["AsOf", "day_number", "day_number_of", "month_number", "month_number_of", "parse_as_of"]
+
+_EPOCH = _dt.date(1970, 1, 1)
+
+
+def day_number(expr: nw.Expr) -> nw.Expr:
+    """Days since 1970-01-01 of a Date or Datetime expression (its calendar date), as Int64.
+
+    Uses the proleptic Gregorian calendar: ``365 * (y - 1970)`` plus the leap days between
+    1970 and ``y`` plus the day of the year.
+    """
+    y = expr.dt.year().cast(nw.Int64)
+    y1 = y - 1
+    leap = (y1 // 4 - 1969 // 4) - (y1 // 100 - 1969 // 100) + (y1 // 400 - 1969 // 400)
+    return ((y - 1970) * 365 + leap + expr.dt.ordinal_day().cast(nw.Int64) - 1).cast(nw.Int64)
+
+
+def month_number(expr: nw.Expr) -> nw.Expr:
+    """``12 * year + month - 1`` of a Date or Datetime expression: consecutive months differ by 1."""
+    return (expr.dt.year().cast(nw.Int64) * 12 + expr.dt.month().cast(nw.Int64) - 1).cast(nw.Int64)
+
+
+def day_number_of(value: _dt.date) -> int:
+    """The :func:`day_number` of a Python date."""
+    return (value - _EPOCH).days
+
+
+def month_number_of(value: _dt.date) -> int:
+    """The :func:`month_number` of a Python date."""
+    return value.year * 12 + value.month - 1
+
+
+@attrs.frozen
+class AsOf:
+    """A parsed ``as_of``: the instant that bounds the data and the calendar date it falls on.
+
+    A date (or a date-only ISO string) means *the end of that day*: every transaction on that
+    date is included. A datetime is an instant: transactions at or before it are included.
+    """
+
+    date: _dt.date
+    cutoff: _dt.datetime  # inclusive upper bound, naive or aware
+    is_date: bool
+
+    @property
+    def day(self) -> int:
+        """Day number of the as-of date."""
+        return day_number_of(self.date)
+
+    @property
+    def month(self) -> int:
+        """Month number of the as-of date."""
+        return month_number_of(self.date)
+
+    @property
+    def is_aware(self) -> bool:
+        """True when ``as_of`` carried a time zone."""
+        return self.cutoff.tzinfo is not None
+
+
+def parse_as_of(value: Any, *, name: str = "as_of") -> AsOf:
+    """Parse a date, datetime, pandas/numpy timestamp or ISO string into :class:`AsOf`.
+
+    Examples
+    --------
+    >>> parse_as_of("2024-03-31")
+    AsOf(date=datetime.date(2024, 3, 31), cutoff=datetime.datetime(2024, 3, 31, 23, 59, 59, 999999), is_date=True)
+    >>> parse_as_of("2024-03-31T12:00").cutoff
+    datetime.datetime(2024, 3, 31, 12, 0)
+    """
+    if value is None:
+        raise ConfigError(
+            f"{name} is required: retailcrm never uses a hidden 'now'. "
+            f"Fix: pass a date, e.g. {name}='2024-12-31'."
+        )
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        value = value.to_pydatetime()
+    elif type(value).__name__ == "datetime64":  # numpy
+        import numpy as np
+
+        value = np.datetime64(value, "us").astype(_dt.datetime)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                value = _dt.date.fromisoformat(text)
+            else:
+                value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{name}={value!r} is not an ISO date or datetime. "
+                f"Fix: use 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SS'."
+            ) from exc
+    if isinstance(value, _dt.datetime):
+        return AsOf(date=value.date(), cutoff=value, is_date=False)
+    if isinstance(value, _dt.date):
+        end = _dt.datetime.combine(value, _dt.time.max)
+        return AsOf(date=value, cutoff=end, is_date=True)
+    raise ConfigError(
+        f"{name} must be a date, datetime or ISO string, got {type(value).__name__} "
+        f"({value!r}). Fix: pass e.g. {name}='2024-12-31'."
+    )

@@ -1,0 +1,151 @@
+"""The engine boundary: native frame in -> narwhals LazyFrame -> same kind of native frame out.
+
+Every public function converts its input here, computes in narwhals expressions on a
+``LazyFrame`` and converts the result back with :meth:`Engine.to_native`, so that
+
+* pandas in gives pandas out (numpy, nullable or pyarrow flavour kept),
+* polars eager in gives polars eager out, polars lazy in gives polars lazy out,
+* DuckDB relations and PySpark DataFrames stay in their engine (lazy results).
+
+Eager pandas and polars inputs are routed through polars' lazy engine (ARCHITECTURE.md allows
+this where results are identical): it is the fastest narwhals backend and it frees the pandas
+path from pandas-specific dtype quirks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import attrs
+import narwhals.stable.v2 as nw
+from narwhals.exceptions import DuplicateError
+
+from retailcrm.exceptions import ConfigError, InvalidDataError
+
+__all__ = ["Engine", "engine_of", "lazy_frame"]
+
+Kind = Literal["pandas", "polars", "polars-lazy", "duckdb", "spark", "pyarrow", "other"]
+PandasFlavour = Literal["numpy", "nullable", "pyarrow"]
+
+
+def _pandas_flavour(native: Any) -> PandasFlavour:
+    import pandas as pd
+
+    dtypes = list(native.dtypes)
+    if any(isinstance(d, pd.ArrowDtype) for d in dtypes):
+        return "pyarrow"
+    nullable = (pd.Int64Dtype, pd.Float64Dtype, pd.BooleanDtype, pd.Int32Dtype, pd.Float32Dtype)
+    if any(isinstance(d, nullable) for d in dtypes):
+        return "nullable"
+    return "numpy"
+
+
+@attrs.frozen
+class Engine:
+    """How a caller's frame came in, so results can go back out as the same kind.
+
+    Attributes
+    ----------
+    kind : str
+        ``"pandas"``, ``"polars"``, ``"polars-lazy"``, ``"duckdb"``, ``"spark"``, ``"pyarrow"``
+        or ``"other"`` (another narwhals-supported lazy backend).
+    pandas_flavour : str
+        For pandas input: ``"numpy"``, ``"nullable"`` or ``"pyarrow"`` dtypes.
+    """
+
+    kind: Kind
+    pandas_flavour: PandasFlavour = "numpy"
+
+    @property
+    def is_lazy(self) -> bool:
+        """True when results stay lazy (polars lazy, DuckDB, Spark)."""
+        return self.kind in ("polars-lazy", "duckdb", "spark", "other")
+
+    @property
+    def has_row_labels(self) -> bool:
+        """True when rows have stable labels to report (pandas index, polars row position)."""
+        return self.kind in ("pandas", "polars", "pyarrow")
+
+    def to_native(self, frame: nw.LazyFrame[Any] | nw.DataFrame[Any]) -> Any:
+        """Return ``frame`` as the caller's kind of native frame."""
+        if self.is_lazy:
+            lf = frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+            return lf.to_native()
+        df = frame.collect("polars") if isinstance(frame, nw.LazyFrame) else frame
+        pl_df = df.to_native()
+        if self.kind == "polars":
+            return pl_df
+        if self.kind == "pyarrow":
+            return pl_df.to_arrow()
+        if self.pandas_flavour == "pyarrow":
+            return pl_df.to_pandas(use_pyarrow_extension_array=True)
+        out = pl_df.to_pandas()
+        if self.pandas_flavour == "nullable":
+            out = out.convert_dtypes(dtype_backend="numpy_nullable")
+        return out
+
+    def collect_small(self, frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
+        """Collect a *small* result (a summary, a few example rows) into polars."""
+        return frame.collect("polars")
+
+
+def engine_of(native: Any, *, name: str = "tx") -> Engine:
+    """The :class:`Engine` of a caller's frame (see :func:`lazy_frame`)."""
+    return lazy_frame(native, name=name, columns=())[1]
+
+
+def lazy_frame(
+    native: Any, *, name: str = "tx", columns: Sequence[str] | None = None
+) -> tuple[nw.LazyFrame[Any], Engine]:
+    """Convert a caller's frame to a narwhals ``LazyFrame`` and remember its kind.
+
+    Parameters
+    ----------
+    native : dataframe
+        pandas or polars DataFrame, polars LazyFrame, pyarrow Table, DuckDB relation or PySpark
+        DataFrame (anything narwhals supports), or an already-wrapped narwhals frame.
+    name : str
+        The parameter name, used in error messages.
+    columns : sequence of str, optional
+        Only these columns are converted (pandas inputs are narrowed before conversion, which
+        saves memory on wide frames).
+    """
+    if isinstance(native, nw.DataFrame | nw.LazyFrame):
+        native = native.to_native()
+    try:
+        frame = nw.from_native(native)
+    except DuplicateError as exc:
+        from collections import Counter
+
+        counts = Counter(str(c) for c in getattr(native, "columns", []))
+        dups = ", ".join(
+            f"column {k!r} appears more than once ({v} times)" for k, v in counts.items() if v > 1
+        )
+        raise InvalidDataError(
+            f"{name}: {dups or 'duplicate column names'}. Fix: give each column a unique name."
+        ) from exc
+    except TypeError as exc:
+        raise ConfigError(
+            f"{name}: expected a dataframe (pandas, polars, pyarrow, DuckDB or PySpark), got "
+            f"{type(native).__name__}. Fix: pass a dataframe, e.g. pandas.DataFrame(records)."
+        ) from exc
+    impl = frame.implementation
+    if isinstance(frame, nw.DataFrame):
+        if impl.is_pandas():
+            engine = Engine("pandas", _pandas_flavour(native))
+            if columns is not None:
+                native = native.loc[:, [c for c in native.columns if c in set(columns)]]
+            return nw.from_native(native, eager_only=True).lazy(backend="polars"), engine
+        if impl.is_polars():
+            return frame.lazy(), Engine("polars")
+        if impl.is_pyarrow():
+            return frame.lazy(backend="polars"), Engine("pyarrow")
+        return frame.lazy(backend="polars"), Engine("pandas")
+    if impl.is_polars():
+        return frame, Engine("polars-lazy")
+    if impl.is_duckdb():
+        return frame, Engine("duckdb")
+    if impl.is_pyspark() or impl.is_pyspark_connect():
+        return frame, Engine("spark")
+    return frame, Engine("other")

@@ -1,0 +1,122 @@
+"""The ``retailcrm`` command: ``retailcrm demo``, ``retailcrm --version``.
+
+Errors reach the terminal as one clear line and exit code 2 (bad input) or 1 (anything else);
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from retailcrm._version import __version__
+from retailcrm.exceptions import RetailCRMError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="retailcrm",
+        description="Retail customer analytics over plain dataframes.",
+    )
+    parser.add_argument("--version", action="version", version=f"retailcrm {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = sub.add_parser(
+        "demo",
+        help="generate the built-in sample retailer, compute customer features, print a summary",
+        description="Generate the built-in sample data, compute the customer feature table as "
+        "of the last day and print a readable summary.",
+    )
+    demo.add_argument("--customers", type=int, default=5_000, help="number of customers (5000)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    demo.add_argument("--as-of", default=None, help="analysis date (default: last day of data)")
+    return parser
+
+
+def _quantiles(values: Any) -> str:
+    qs = values.quantile([0.1, 0.25, 0.5, 0.75, 0.9]).tolist()
+    return "  ".join(f"{v:>9,.1f}" for v in qs)
+
+
+def run_demo(customers: int, seed: int, as_of: str | None) -> str:
+    """Build the demo summary text (also used by the tests)."""
+    from retailcrm.data import clean_transactions, sample_data, validate_transactions
+    from retailcrm.features import customer_features
+
+    t0 = time.perf_counter()
+    data = sample_data(customers, seed=seed)
+    tx = data.transactions
+    as_of = as_of or data.end.isoformat()
+    report = validate_transactions(tx, as_of=as_of)
+    cleaned, cleaning = clean_transactions(tx, as_of=as_of)
+    feats = customer_features(cleaned, as_of=as_of, customers=data.customers)
+    elapsed = time.perf_counter() - t0
+
+    buyers = feats[feats["frequency"] > 0]
+    lines = [
+        f"retailcrm {__version__} demo — synthetic retailer (seed {seed}), as of {as_of}",
+        "",
+        f"transactions   {len(tx):>10,} lines   {tx['order_id'].nunique():>9,} orders   "
+        f"{data.start} → {data.end}",
+        f"customers      {len(feats):>10,} total  {len(buyers):>9,} with purchases",
+        f"revenue (net)  {feats['monetary'].sum():>13,.2f}",
+        f"validation     {len(report.errors)} errors, {len(report.warnings)} warnings "
+        f"({', '.join(report.codes) or 'none'})",
+        f"cleaning       {cleaning.n_rows_in:,} → {cleaning.n_rows_out:,} lines",
+        "",
+        "distribution over customers with purchases",
+        f"{'':<22}{'p10':>9}  {'p25':>9}  {'p50':>9}  {'p75':>9}  {'p90':>9}",
+        f"{'recency (days)':<22}{_quantiles(buyers['recency_days'])}",
+        f"{'frequency (orders)':<22}{_quantiles(buyers['frequency'])}",
+        f"{'monetary (net spend)':<22}{_quantiles(buyers['monetary'])}",
+        f"{'avg order value':<22}{_quantiles(buyers['avg_order_value'])}",
+        "",
+        "activity",
+        f"  bought in the last 90 days   {(feats['orders_90d'] > 0).mean():>6.1%}",
+        f"  bought in the last 365 days  {(feats['orders_365d'] > 0).mean():>6.1%}",
+        f"  repeat buyers (2+ orders)    {(feats['frequency'] >= 2).mean():>6.1%}",
+        "",
+        "top categories by customers",
+    ]
+    top = buyers["top_category"].value_counts().head(5)
+    lines += [f"  {name:<14}{count:>8,}" for name, count in top.items()]
+    lines += ["", f"done in {elapsed:.1f} s"]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``retailcrm`` command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "demo":
+            if args.customers < 1:
+                raise RetailCRMError("--customers must be at least 1")
+            print(run_demo(args.customers, args.seed, args.as_of))
+        return 0
+    except RetailCRMError as exc:
+        if args.debug:
+            raise
+        first = str(exc).splitlines()[0]
+        print(f"retailcrm: error: {first}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"retailcrm: unexpected {type(exc).__name__}: {exc} (rerun with --debug)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

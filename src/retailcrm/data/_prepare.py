@@ -1,0 +1,877 @@
+"""From the caller's transaction frame to a typed, canonical LazyFrame — and every problem found.
+
+This is where data enters retailcrm: nothing downstream re-validates raw input. The result has
+one column per mapped role, renamed to the role (``customer_id``, ``timestamp``, ``amount``,
+``order_id``, …), plus ``date`` (the calendar date of ``timestamp``):
+
+* ``amount``, ``quantity`` and ``discount`` are Float64 (numeric text is parsed);
+* ``timestamp`` is a naive Datetime (aware values converted to ``schema.timezone`` if given,
+  then read as wall-clock time in their zone) or a Date;
+* ids keep their type (numbers or text, never a mix).
+
+pandas inputs are inspected natively first (object columns can mix Python types, and pandas
+gives row labels); every other engine is inspected with narwhals expressions only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+import narwhals.stable.v2 as nw
+
+from retailcrm._dates import AsOf, parse_as_of
+from retailcrm._engine import Engine, engine_of
+from retailcrm.data._report import Problem, ValidationReport
+from retailcrm.data._schema import TransactionSchema
+from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
+
+__all__ = ["EXTREME_FENCE", "PreparedTransactions", "inspect_transactions", "prepare_transactions"]
+
+Level = Literal["errors", "all"]
+Severity = Literal["error", "warning", "info"]
+#: (code, severity, role, mask over canonical columns, message given the count, fix)
+Check = tuple[str, Severity, str | None, nw.Expr, Callable[[int], str], str]
+NUMERIC_ROLES = ("amount", "quantity", "discount")
+ID_ROLES = ("customer_id", "order_id", "product_id")
+TEXT_ROLES = ("category", "channel")
+N_EXAMPLES = 5
+#: Tukey's far-out fence on the log scale: a positive amount is *extreme* when
+#: ``log(amount) > Q3 + EXTREME_FENCE * IQR`` of the log of all positive amounts (and a refund
+#: when ``log(-amount)`` exceeds the same fence).
+EXTREME_FENCE = 3.0
+
+_NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+_ISO_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+_OFFSET_RE = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
+
+
+@attrs.frozen(kw_only=True)
+class PreparedTransactions:
+    """A validated transaction table in canonical form (internal to retailcrm).
+
+    Attributes
+    ----------
+    frame : narwhals.LazyFrame
+        Canonical columns: the mapped roles renamed to the role names, plus ``date``.
+    engine : Engine
+        The caller's engine, to convert results back.
+    schema : TransactionSchema
+        The mapping used.
+    roles : tuple of str
+        The canonical roles present (``customer_id``, ``timestamp``, ``amount`` always).
+    as_of : AsOf or None
+        The parsed ``as_of``; when given, ``frame`` holds only rows at or before it.
+    problems : tuple of Problem
+        What inspection found (warnings and info only — errors raise).
+    """
+
+    frame: nw.LazyFrame[Any]
+    engine: Engine
+    schema: TransactionSchema
+    roles: tuple[str, ...]
+    as_of: AsOf | None
+    problems: tuple[Problem, ...] = ()
+    source_columns: tuple[str, ...] = ()
+
+    def has(self, role: str) -> bool:
+        """True when the optional ``role`` is mapped to an existing column."""
+        return role in self.roles
+
+
+@attrs.define
+class _Inspector:
+    """Collects problems while normalising one frame."""
+
+    schema: TransactionSchema
+    native: Any
+    engine: Engine
+    level: Level
+    problems: list[Problem] = attrs.Factory(list)
+
+    def add(
+        self,
+        code: str,
+        severity: Severity,
+        role: str | None,
+        count: int,
+        message: str,
+        fix: str,
+        rows: Any = (),
+        examples: Any = (),
+        examples_of: Literal["value", "customer_id"] = "value",
+    ) -> None:
+        column = self.schema.roles.get(role) if role else None
+        self.problems.append(
+            Problem(
+                code=code,
+                severity=severity,
+                column=column,
+                count=int(count),
+                message=message,
+                fix=fix,
+                rows=tuple(_plain(v) for v in rows),
+                examples=tuple(_plain(v) for v in examples),
+                examples_of=examples_of,
+            )
+        )
+
+
+def _plain(value: Any) -> Any:
+    """numpy / pandas scalars -> Python scalars, for readable messages."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return value
+    return value
+
+
+def _not_a_number(role: str) -> Callable[[int], str]:
+    return lambda n: f"{_plural(n, 'value')} in {role} {'is' if n == 1 else 'are'} not a number"
+
+
+def _after_text(as_of: AsOf) -> Callable[[int], str]:
+    return lambda n: f"{_plural(n, 'line')} after as_of {as_of.cutoff:%Y-%m-%d %H:%M:%S}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# ---------------------------------------------------------------------------------------------
+# pandas: native pre-pass (object columns, text, time zones), then polars
+# ---------------------------------------------------------------------------------------------
+
+
+def _pandas_prepass(ins: _Inspector, roles: Mapping[str, str]) -> Any:
+    import pandas as pd
+
+    native = ins.native
+    index = native.index
+    out: dict[str, Any] = {}
+    for role, col in roles.items():
+        series = native[col]
+        if isinstance(series, pd.DataFrame):
+            raise InvalidDataError(
+                f"tx: column {col!r} appears more than once. Fix: give each column a unique name."
+            )
+        before = len(ins.problems)
+        if role in NUMERIC_ROLES:
+            series = _pd_numeric(ins, role, series, index)
+        elif role == "timestamp":
+            series = _pd_timestamp(ins, series, index)
+        elif role in ID_ROLES or role in TEXT_ROLES:
+            series = _pd_labels(ins, role, series, index)
+        out[role] = series.reset_index(drop=True)
+        if any(p.severity == "error" for p in ins.problems[before:]):
+            # keep the raw text so null checks do not count unreadable values twice
+            out[f"__raw_{role}"] = native[col].astype("string").reset_index(drop=True)
+    frame = pd.DataFrame(out, copy=False)
+    return frame
+
+
+def _pd_rows(index: Any, mask: Any) -> list[Any]:
+    return list(index[mask.to_numpy(dtype=bool, na_value=False)][:N_EXAMPLES])
+
+
+def _pd_numeric(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
+    import pandas as pd
+    from pandas.api import types as pdt
+
+    if pdt.is_bool_dtype(series.dtype):
+        ins.add(
+            f"{role}_not_numeric",
+            "error",
+            role,
+            len(series),
+            f"{role} is boolean, not a number",
+            f"map the column to the {role} role only if it holds {role}s.",
+        )
+        return pd.Series([None] * len(series), dtype="float64", index=series.index)
+    if pdt.is_numeric_dtype(series.dtype):
+        return series
+    if pdt.is_datetime64_any_dtype(series.dtype):
+        ins.add(
+            f"{role}_not_numeric",
+            "error",
+            role,
+            len(series),
+            f"{role} holds dates, not numbers",
+            f"check the schema: TransactionSchema({role}=...) must name a numeric column.",
+        )
+        return pd.Series([None] * len(series), dtype="float64", index=series.index)
+    as_text = series.astype("string")
+    parsed = pd.to_numeric(as_text.str.strip(), errors="coerce")
+    bad = parsed.isna() & series.notna()
+    n_bad = int(bad.sum())
+    if n_bad:
+        ins.add(
+            f"{role}_not_numeric",
+            "error",
+            role,
+            n_bad,
+            f"{_plural(n_bad, 'value')} in {role} {'is' if n_bad == 1 else 'are'} not a number",
+            f"convert {role} to numbers (remove currency symbols and thousands separators, "
+            f"e.g. pd.to_numeric(df[col].str.replace(',', ''))).",
+            rows=_pd_rows(index, bad),
+            examples=list(series[bad].head(N_EXAMPLES)),
+        )
+    else:
+        ins.add(
+            f"{role}_as_text",
+            "info",
+            role,
+            int(series.notna().sum()),
+            f"{role} is stored as text; every value parsed as a number",
+            f"store {role} as a numeric column to skip parsing.",
+        )
+    return parsed.astype("Float64")
+
+
+def _pd_timestamp(ins: _Inspector, series: Any, index: Any) -> Any:
+    import pandas as pd
+    from pandas.api import types as pdt
+
+    dtype = series.dtype
+    if pdt.is_datetime64_any_dtype(dtype):
+        parsed = series
+    elif pdt.is_numeric_dtype(dtype) or pdt.is_bool_dtype(dtype):
+        ins.add(
+            "timestamp_not_datetime",
+            "error",
+            "timestamp",
+            len(series),
+            f"timestamp holds numbers ({dtype}), not dates",
+            "convert it, e.g. pd.to_datetime(df[col], unit='s') for epoch seconds or "
+            "pd.to_datetime(df[col].astype(str), format='%Y%m%d') for 20240131-style dates.",
+        )
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    else:
+        parsed = _pd_parse_datetimes(ins, series, index)
+    tz = getattr(parsed.dtype, "tz", None)
+    if tz is not None:
+        if ins.schema.timezone:
+            parsed = parsed.dt.tz_convert(ins.schema.timezone)
+        parsed = parsed.dt.tz_localize(None)
+    bad = series.notna() & parsed.isna()
+    n_bad = int(bad.sum())
+    if n_bad:
+        ins.add(
+            "timestamp_unparseable",
+            "error",
+            "timestamp",
+            n_bad,
+            f"{_plural(n_bad, 'value')} in timestamp cannot be read as a date or time",
+            "use ISO 8601 text ('2024-01-31' or '2024-01-31 14:05:00') or a datetime column; "
+            "parse other formats yourself with pd.to_datetime(df[col], format=...).",
+            rows=_pd_rows(index, bad),
+            examples=list(series[bad].head(N_EXAMPLES)),
+        )
+    return parsed
+
+
+def _pd_parse_datetimes(ins: _Inspector, series: Any, index: Any) -> Any:
+    import pandas as pd
+
+    nonnull = series.dropna()
+    is_text = nonnull.map(lambda v: isinstance(v, str)).astype(bool)
+    aware = nonnull.map(lambda v: getattr(v, "tzinfo", None) is not None).astype(bool)
+    text = nonnull[is_text].astype(str).str.strip()
+    offset = re.compile(_OFFSET_RE)
+    aware.loc[is_text] = text.map(lambda v: offset.search(v) is not None).astype(bool)
+    n_aware, n_naive = int(aware.sum()), int((~aware).sum())
+    if n_aware and n_naive:
+        minority = aware if n_aware <= n_naive else ~aware
+        labels = nonnull.index[minority.to_numpy()]
+        ins.add(
+            "mixed_timezones",
+            "error",
+            "timestamp",
+            int(minority.sum()),
+            f"timestamp mixes time-zone-aware and naive values ({n_aware} aware, {n_naive} naive)",
+            "make them consistent: localize the naive ones (Series.dt.tz_localize) or drop the "
+            "offsets, then set TransactionSchema(timezone=...) for the zone whose dates count.",
+            rows=list(labels[:N_EXAMPLES]),
+            examples=list(series.loc[labels[:N_EXAMPLES]]),
+        )
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    kwargs: dict[str, Any] = {"errors": "coerce"}
+    if n_aware:
+        kwargs["utc"] = True
+    if bool(is_text.all()):
+        values = series.astype("string").str.strip()
+        parsed = pd.to_datetime(values, format="ISO8601", **kwargs)
+    else:
+        parsed = pd.to_datetime(series, **kwargs)
+    return parsed
+
+
+def _pd_labels(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
+    from pandas.api import types as pdt
+
+    if not pdt.is_object_dtype(series.dtype):
+        return series
+    nonnull = series.dropna()
+    kinds = nonnull.map(
+        lambda v: (
+            "text"
+            if isinstance(v, str)
+            else (
+                "number" if isinstance(v, int | float) or hasattr(v, "dtype") else type(v).__name__
+            )
+        )
+    )
+    counts = kinds.value_counts()
+    if len(counts) > 1:
+        main = counts.index[0]
+        odd = kinds != main
+        labels = nonnull.index[odd.to_numpy()]
+        ins.add(
+            f"{role}_mixed_types",
+            "error",
+            role,
+            int(odd.sum()),
+            f"{role} mixes kinds of values ({', '.join(f'{n} {k}' for k, n in counts.items())}), "
+            f"so 1 and '1' would be two different keys",
+            "convert the column to one type, e.g. df[col].astype(str).",
+            rows=list(labels[:N_EXAMPLES]),
+            examples=list(series.loc[labels[:N_EXAMPLES]]),
+        )
+        return series.astype("string")
+    if len(counts) == 1 and counts.index[0] == "text":
+        return series.astype("string")
+    if len(counts) == 1 and counts.index[0] == "number":
+        import pandas as pd
+
+        return pd.to_numeric(series)
+    return series.astype("string")
+
+
+# ---------------------------------------------------------------------------------------------
+# every other engine: narwhals expressions
+# ---------------------------------------------------------------------------------------------
+
+
+def _nw_normalise(
+    ins: _Inspector,
+    lf: nw.LazyFrame[Any],
+    roles: Mapping[str, str],
+    extra: Sequence[nw.Expr] = (),
+) -> tuple[nw.LazyFrame[Any], list[Check]]:
+    """Type-normalise with narwhals; returns the frame and row-level checks to count."""
+    schema = lf.collect_schema()
+    exprs: list[nw.Expr] = []
+    checks: list[Check] = []
+    raw: dict[str, nw.Expr] = {}
+    for role, col in roles.items():
+        dtype = schema[col]
+        c = nw.col(col)
+        if role in NUMERIC_ROLES:
+            if dtype.is_numeric():
+                exprs.append(c.cast(nw.Float64).alias(role))
+            elif dtype == nw.String:
+                ok = c.str.contains(_NUMBER_RE)
+                checks.append(
+                    (
+                        f"{role}_not_numeric",
+                        "error",
+                        role,
+                        ~nw.col(f"__raw_{role}").is_null()
+                        & ~nw.col(f"__raw_{role}").str.contains(_NUMBER_RE),
+                        _not_a_number(role),
+                        f"convert {role} to numbers (remove currency symbols and thousands separators).",
+                    )
+                )
+                raw[role] = c
+                exprs.append(
+                    nw.when(ok)
+                    .then(c.str.strip_chars())
+                    .otherwise(nw.lit(None, nw.String))
+                    .cast(nw.Float64)
+                    .alias(role)
+                )
+            else:
+                ins.add(
+                    f"{role}_not_numeric",
+                    "error",
+                    role,
+                    -1,
+                    f"{role} is of type {dtype}, not a number",
+                    f"map TransactionSchema({role}=...) to a numeric column.",
+                )
+                exprs.append(nw.lit(None, nw.Float64).alias(role))
+        elif role == "timestamp":
+            exprs.append(_nw_timestamp(ins, c, dtype, checks, raw))
+        else:
+            exprs.append(c.alias(role))
+    kept = [nw.col(c) for c in schema.names() if c.startswith("__raw_")]
+    out = lf.select(*exprs, *(e.alias(f"__raw_{r}") for r, e in raw.items()), *kept, *extra)
+    return out, checks
+
+
+def _nw_timestamp(
+    ins: _Inspector,
+    c: nw.Expr,
+    dtype: Any,
+    checks: list[Check],
+    raw: dict[str, nw.Expr],
+) -> nw.Expr:
+    if dtype == nw.Date:
+        return c.alias("timestamp")
+    if isinstance(dtype, nw.Datetime):
+        if dtype.time_zone is not None:
+            if ins.schema.timezone and ins.engine.kind not in ("duckdb", "spark", "other"):
+                c = c.dt.convert_time_zone(ins.schema.timezone)
+            c = c.dt.replace_time_zone(None)
+        return c.alias("timestamp")
+    if dtype == nw.String:
+        text = c.str.strip_chars()
+        ok = text.str.contains(_ISO_RE)
+        checks.append(
+            (
+                "timestamp_unparseable",
+                "error",
+                "timestamp",
+                ~nw.col("__raw_timestamp").is_null()
+                & ~nw.col("__raw_timestamp").str.strip_chars().str.contains(_ISO_RE),
+                lambda n: (
+                    f"{_plural(n, 'value')} in timestamp cannot be read as an ISO date or time"
+                ),
+                "use ISO 8601 text ('2024-01-31' or '2024-01-31 14:05:00') or cast the column to a "
+                "timestamp in your engine first (text with UTC offsets must be cast too).",
+            )
+        )
+        raw["timestamp"] = c
+        n = text.str.len_chars()
+        time_part = (
+            nw.when(n >= 19)
+            .then(text.str.slice(11, 8))
+            .when(n == 16)
+            .then(nw.concat_str([text.str.slice(11, 5), nw.lit(":00")]))
+            .otherwise(nw.lit("00:00:00"))
+        )
+        norm = nw.concat_str([text.str.slice(0, 10), nw.lit(" "), time_part])
+        return (
+            nw.when(ok)
+            .then(norm)
+            .otherwise(nw.lit(None, nw.String))
+            .str.to_datetime("%Y-%m-%d %H:%M:%S")
+            .alias("timestamp")
+        )
+    ins.add(
+        "timestamp_not_datetime",
+        "error",
+        "timestamp",
+        -1,
+        f"timestamp is of type {dtype}, not a date or datetime",
+        "convert it to a datetime column (for epoch numbers: seconds since 1970).",
+    )
+    return nw.lit(None, nw.Datetime("us")).alias("timestamp")
+
+
+# ---------------------------------------------------------------------------------------------
+# inspection
+# ---------------------------------------------------------------------------------------------
+
+
+def _columns_of(native: Any) -> list[str]:
+    frame = nw.from_native(native)
+    if isinstance(frame, nw.LazyFrame):
+        return list(frame.collect_schema().names())
+    return list(frame.columns)
+
+
+def inspect_transactions(
+    tx: Any,
+    *,
+    schema: TransactionSchema | None = None,
+    as_of: Any = None,
+    level: Level = "all",
+    name: str = "tx",
+) -> tuple[PreparedTransactions | None, ValidationReport]:
+    """Normalise ``tx`` and find its problems.
+
+    Returns the prepared (but not yet as-of-filtered) transactions — ``None`` when required
+    columns are missing — and the report. ``level="errors"`` runs only the checks whose failure
+    is an error (what :func:`prepare_transactions` needs); ``"all"`` adds the warnings.
+    """
+    if schema is None:
+        schema = TransactionSchema()
+    elif not isinstance(schema, TransactionSchema):
+        raise ConfigError(
+            f"schema must be a TransactionSchema, got {type(schema).__name__}. "
+            "Fix: schema=TransactionSchema(customer_id=..., timestamp=..., amount=...)."
+        )
+    parsed_as_of = parse_as_of(as_of) if as_of is not None else None
+    engine = engine_of(tx, name=name)
+    columns = _columns_of(tx)
+    roles = {r: c for r, c in schema.roles.items() if c in columns or r in schema.required_roles}
+    missing = [c for r, c in roles.items() if c not in columns]
+    if missing:
+        err = MissingColumnsError(
+            missing,
+            available=columns,
+            role=name,
+            fix="rename the column(s) or map them with TransactionSchema("
+            + ", ".join(f"{r}={c!r}" for r, c in roles.items() if c in missing)
+            + ").",
+        )
+        problem = Problem(
+            code="missing_columns",
+            severity="error",
+            column=", ".join(missing),
+            count=len(missing),
+            message=str(err).split(". Fix:")[0],
+            fix=err.message.split("Fix: ")[-1],
+        )
+        return None, ValidationReport(n_rows=-1, problems=[problem], missing=err)
+
+    ins = _Inspector(schema=schema, native=tx, engine=engine, level=level)
+    if engine.kind == "pandas":
+        frame = _pandas_prepass(ins, roles)
+        lf = nw.from_native(frame, eager_only=True).lazy(backend="polars")
+        lf, checks = _nw_normalise(ins, lf, {r: r for r in roles})
+        index = tx.index
+    else:
+        lf0 = nw.from_native(tx)
+        if isinstance(lf0, nw.DataFrame):  # polars stays polars; pyarrow goes through polars
+            lf0 = lf0.lazy(backend="polars")
+        lf, checks = _nw_normalise(ins, lf0, roles)
+        index = None
+    lf = lf.with_columns(nw.col("timestamp").dt.date().alias("date"))
+
+    raw = {c[len("__raw_") :] for c in lf.collect_schema().names() if c.startswith("__raw_")}
+    checks += _row_checks(parsed_as_of, level, raw)
+    counts = _count(lf, checks, ins)
+    n_rows = counts.pop("__n_rows__")
+    for code, severity, role, mask, message, fix in checks:
+        n = counts.get(code, 0)
+        if n:
+            rows, examples = _examples(lf, mask, role, engine, index)
+            ins.add(
+                code,
+                severity,
+                role,
+                n,
+                message(n),
+                fix,
+                rows=rows,
+                examples=examples,
+                examples_of="value" if engine.has_row_labels else "customer_id",
+            )
+    if level == "all":
+        _frame_checks(ins, lf, tx, engine, n_rows, tuple(roles))
+    problems = [p if p.count >= 0 else attrs.evolve(p, count=n_rows) for p in ins.problems]
+    report = ValidationReport(n_rows=n_rows, problems=problems)
+    raw_cols = [c for c in lf.collect_schema().names() if c.startswith("__raw_")]
+    prepared = PreparedTransactions(
+        frame=lf.drop(raw_cols) if raw_cols else lf,
+        engine=engine,
+        schema=schema,
+        roles=tuple(roles),
+        as_of=parsed_as_of,
+        problems=tuple(p for p in report.problems if p.severity != "error"),
+        source_columns=tuple(columns),
+    )
+    return prepared, report
+
+
+def _null(role: str, raw: set[str]) -> nw.Expr:
+    """Null in the normalised column and not because the raw value was unreadable."""
+    mask = nw.col(role).is_null()
+    return mask & nw.col(f"__raw_{role}").is_null() if role in raw else mask
+
+
+def _row_checks(as_of: AsOf | None, level: Level, raw: set[str]) -> list[Check]:
+    amount = nw.col("amount")
+    checks: list[Check] = [
+        (
+            "customer_id_null",
+            "error",
+            "customer_id",
+            _null("customer_id", raw),
+            lambda n: f"{n} null customer id{'s' if n != 1 else ''}",
+            "drop these rows or fill the id; every line must belong to a customer.",
+        ),
+        (
+            "amount_null",
+            "error",
+            "amount",
+            _null("amount", raw) | amount.is_nan(),
+            lambda n: f"{n} null or NaN amount{'s' if n != 1 else ''}",
+            "drop these rows or fill the amount (0 for free items).",
+        ),
+        (
+            "amount_not_finite",
+            "error",
+            "amount",
+            ~(amount.is_nan() | amount.is_null()) & (amount.abs() == float("inf")),
+            lambda n: f"{n} infinite amount{'s' if n != 1 else ''}",
+            "replace infinite amounts; they usually come from a division by zero upstream.",
+        ),
+        (
+            "timestamp_null",
+            "error",
+            "timestamp",
+            _null("timestamp", raw),
+            lambda n: f"{n} missing timestamp{'s' if n != 1 else ''}",
+            "drop these rows or fill the time; undated lines cannot be placed before or after as_of.",
+        ),
+    ]
+    if level == "all":
+        checks += [
+            (
+                "zero_amount",
+                "warning",
+                "amount",
+                amount == 0,
+                lambda n: f"{n} zero amount{'s' if n != 1 else ''}",
+                "zero lines are kept but add nothing to spend; drop them if they are not purchases "
+                "(e.g. free samples).",
+            ),
+            (
+                "negative_amount",
+                "info",
+                "amount",
+                amount < 0,
+                lambda n: f"{n} negative amount{'s' if n != 1 else ''} (returns or refunds)",
+                "nothing to do: the returns policy decides (default 'net': refunds reduce spend).",
+            ),
+        ]
+        if as_of is not None:
+            checks.append(
+                (
+                    "after_as_of",
+                    "warning",
+                    "timestamp",
+                    _after(as_of),
+                    _after_text(as_of),
+                    "these lines are ignored by customer_features for this as_of; pass a later as_of "
+                    "to include them.",
+                ),
+            )
+    return checks
+
+
+def _after(as_of: AsOf) -> nw.Expr:
+    if as_of.is_date:
+        return nw.col("date") > nw.lit(as_of.date)
+    cutoff = as_of.cutoff.replace(tzinfo=None) if as_of.cutoff.tzinfo else as_of.cutoff
+    return nw.col("timestamp") > nw.lit(cutoff)
+
+
+def _count(
+    lf: nw.LazyFrame[Any],
+    checks: list[Check],
+    ins: _Inspector,
+) -> dict[str, int]:
+    exprs = [nw.len().alias("__n_rows__")]
+    exprs += [
+        mask.fill_null(False).cast(nw.Int64).sum().alias(code) for code, _, _, mask, _, _ in checks
+    ]
+    try:
+        row = lf.select(*exprs).collect("polars").to_native().row(0, named=True)
+    except InvalidDataError:
+        raise
+    except Exception as exc:  # an engine's parser refusing a value that passed the pattern
+        raise InvalidDataError(
+            f"tx: the data could not be read ({type(exc).__name__}: {str(exc).splitlines()[0]}). "
+            "Fix: check timestamp text for impossible dates such as 2024-02-30, or cast columns "
+            "to proper types in your engine first."
+        ) from exc
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def _examples(
+    lf: nw.LazyFrame[Any], mask: nw.Expr, role: str | None, engine: Engine, index: Any
+) -> tuple[list[Any], list[Any]]:
+    value_col = f"__raw_{role}" if role and f"__raw_{role}" in lf.collect_schema().names() else role
+    if engine.has_row_labels:
+        native = lf.to_native().with_row_index("__row__")
+        rows_lf = nw.from_native(native).filter(mask.fill_null(False)).head(N_EXAMPLES)
+        got = rows_lf.select("__row__", value_col or "customer_id").collect("polars").to_native()
+        positions = got["__row__"].to_list()
+        labels = [index[p] for p in positions] if index is not None else positions
+        return labels, got[value_col or "customer_id"].to_list()
+    got = (
+        lf.filter(mask.fill_null(False))
+        .select(nw.col("customer_id"))
+        .head(N_EXAMPLES)
+        .collect("polars")
+        .to_native()
+    )
+    return [], got["customer_id"].to_list()
+
+
+def _frame_checks(
+    ins: _Inspector,
+    lf: nw.LazyFrame[Any],
+    tx: Any,
+    engine: Engine,
+    n_rows: int,
+    roles: tuple[str, ...],
+) -> None:
+    if n_rows == 0:
+        ins.add(
+            "empty",
+            "warning",
+            None,
+            0,
+            "the table has no rows",
+            "nothing to analyse: customer_features returns an empty table.",
+        )
+        return
+    # exact duplicate lines, over every column of the caller's frame
+    n_dup, dup_rows = _duplicates(tx, engine)
+    if n_dup:
+        ins.add(
+            "duplicate_lines",
+            "warning",
+            None,
+            n_dup,
+            f"{_plural(n_dup, 'line')} exactly repeat{'s' if n_dup == 1 else ''} an earlier line",
+            "clean_transactions(duplicates='drop') removes the repeats (the default); keep "
+            "them with duplicates='keep' if identical lines are real (two equal items).",
+            rows=dup_rows,
+        )
+    # extreme amounts (documented fence on the log scale)
+    fence = extreme_fence(lf)
+    if fence is not None:
+        mask = _extreme_mask(fence)
+        got = lf.select(mask.fill_null(False).cast(nw.Int64).sum().alias("n")).collect("polars")
+        n_ext = int(got.item(0, "n") or 0)
+        if n_ext:
+            rows, examples = _examples(
+                lf, mask, "amount", engine, tx.index if engine.kind == "pandas" else None
+            )
+            ins.add(
+                "extreme_amount",
+                "warning",
+                "amount",
+                n_ext,
+                f"{_plural(n_ext, 'amount')} beyond {fence_limit_text(fence)} (far outside the "
+                "usual range on a log scale)",
+                "check for data-entry errors (extra digits, cents as units); "
+                "clean_transactions(anomalies='drop') removes them.",
+                rows=rows,
+                examples=examples,
+                examples_of="value" if engine.has_row_labels else "customer_id",
+            )
+    if "order_id" in roles:
+        per_order = (
+            lf.filter(~nw.col("order_id").is_null())
+            .group_by("order_id")
+            .agg(nw.col("customer_id").n_unique().alias("n"))
+            .filter(nw.col("n") > 1)
+        )
+        got = per_order.select(nw.len().alias("n")).collect("polars")
+        n_shared = int(got.item(0, "n") or 0)
+        if n_shared:
+            ex = per_order.select("order_id").head(N_EXAMPLES).collect("polars").to_native()
+            ins.add(
+                "order_spans_customers",
+                "warning",
+                "order_id",
+                n_shared,
+                f"{_plural(n_shared, 'order id')} belong{'s' if n_shared == 1 else ''} to more "
+                "than one customer",
+                "order ids are per customer in retailcrm (an occasion is a customer's order); "
+                "check for reused ids or merge duplicate customer accounts.",
+                examples=sorted(ex["order_id"].to_list(), key=str),
+            )
+
+
+def _duplicates(tx: Any, engine: Engine) -> tuple[int, list[Any]]:
+    if engine.kind == "pandas":
+        dup = tx.duplicated(keep="first")
+        return int(dup.sum()), list(tx.index[dup.to_numpy()][:N_EXAMPLES])
+    frame = nw.from_native(tx)
+    if isinstance(frame, nw.DataFrame):
+        import polars as pl
+
+        pl_df = frame.lazy(backend="polars").collect("polars").to_native()
+        dup = pl_df.select(~pl.struct(pl.all()).is_first_distinct()).to_series()
+        return int(dup.sum()), dup.arg_true().head(N_EXAMPLES).to_list()
+    n_all = frame.select(nw.len().alias("n")).collect("polars").item(0, "n")
+    n_unique = frame.unique().select(nw.len().alias("n")).collect("polars").item(0, "n")
+    return int(n_all - n_unique), []
+
+
+def extreme_fence(lf: nw.LazyFrame[Any]) -> tuple[float, float] | None:
+    """``(upper, lower)`` amount limits of the extreme-amount rule, or ``None`` (too few rows).
+
+    Positive amounts above ``upper`` and refunds below ``lower`` (a negative number) are extreme.
+    The fence is ``exp(Q3 + EXTREME_FENCE * IQR)`` of ``log(amount)`` over positive amounts,
+    with quartiles interpolated linearly; it needs at least 20 positive amounts.
+    """
+    logs = nw.when(nw.col("amount") > 0).then(nw.col("amount")).otherwise(None).log()
+    stats = (
+        lf.select(
+            logs.quantile(0.25, "linear").alias("q1"),
+            logs.quantile(0.75, "linear").alias("q3"),
+            (nw.col("amount") > 0).cast(nw.Int64).sum().alias("n"),
+        )
+        .collect("polars")
+        .to_native()
+        .row(0, named=True)
+    )
+    if not stats["n"] or stats["n"] < 20 or stats["q1"] is None:
+        return None
+    import math
+
+    upper = math.exp(stats["q3"] + EXTREME_FENCE * (stats["q3"] - stats["q1"]))
+    return upper, -upper
+
+
+def _extreme_mask(fence: tuple[float, float]) -> nw.Expr:
+    upper, lower = fence
+    return (nw.col("amount") > upper) | (nw.col("amount") < lower)
+
+
+def fence_limit_text(fence: tuple[float, float]) -> str:
+    """Human text for the fence."""
+    return f"±{fence[0]:,.2f}"
+
+
+def prepare_transactions(
+    tx: Any,
+    *,
+    schema: TransactionSchema | None = None,
+    as_of: Any = None,
+    name: str = "tx",
+) -> PreparedTransactions:
+    """Validate ``tx`` (error-level checks), normalise it and keep rows at or before ``as_of``.
+
+    Raises
+    ------
+    MissingColumnsError
+        A required column (or a mapped optional one) is absent.
+    InvalidDataError
+        An error-level problem was found; the message lists all of them.
+    ConfigError
+        ``as_of`` is unparseable, or time-zone-aware while the timestamps are naive.
+    """
+    prepared, report = inspect_transactions(
+        tx, schema=schema, as_of=as_of, level="errors", name=name
+    )
+    report.raise_for_errors()
+    assert prepared is not None
+    if prepared.as_of is not None:
+        _check_as_of_zone(prepared, tx)
+        prepared = attrs.evolve(prepared, frame=prepared.frame.filter(~_after(prepared.as_of)))
+    return prepared
+
+
+def _check_as_of_zone(prepared: PreparedTransactions, tx: Any) -> None:
+    as_of = prepared.as_of
+    if as_of is None or not as_of.is_aware:
+        return
+    raise ConfigError(
+        f"as_of={as_of.cutoff.isoformat()} carries a time zone, but retailcrm compares as_of "
+        "with wall-clock times (aware timestamps are converted to naive local time first). "
+        "Fix: pass a naive datetime or a date in the zone whose calendar counts, e.g. "
+        f"as_of='{as_of.cutoff.replace(tzinfo=None).isoformat()}'."
+    )

@@ -1,0 +1,378 @@
+"""customer_features: one row per customer as of a date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import narwhals.stable.v2 as nw
+
+from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
+from retailcrm._engine import Engine, engine_of
+from retailcrm.data._prepare import PreparedTransactions, prepare_transactions
+from retailcrm.data._schema import CustomerSchema, TransactionSchema
+from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
+
+__all__ = ["ReturnsPolicy", "customer_features", "purchase_occasions"]
+
+ReturnsPolicy = Literal["net", "exclude", "keep"]
+_RETURNS = ("net", "exclude", "keep")
+_PLURAL = {"category": "categories", "channel": "channels"}
+
+
+def _check_windows(windows: Any) -> tuple[int, ...]:
+    try:
+        values = tuple(int(w) for w in windows)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"windows must be a sequence of whole numbers of days, got {windows!r}. "
+            "Fix: e.g. windows=(30, 90, 180, 365)."
+        ) from exc
+    if any(v != w for v, w in zip(values, windows, strict=True)) or any(v <= 0 for v in values):
+        raise ConfigError(
+            f"windows must be positive whole numbers of days, got {windows!r}. "
+            "Fix: e.g. windows=(30, 90, 180, 365)."
+        )
+    if len(set(values)) != len(values):
+        raise ConfigError(f"windows contains repeats: {windows!r}. Fix: list each window once.")
+    return tuple(sorted(values))
+
+
+def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy = "net") -> Any:
+    """Lines grouped into occasions: one row per (customer, order) — or customer-day.
+
+    Columns: ``customer_id``, ``date`` (first date of the occasion), ``day`` (its day number),
+    ``net`` (sum of amounts), ``is_purchase`` (whether it counts as a purchase occasion under
+    the returns policy). Lines with a null ``order_id`` form one occasion per customer-day.
+    """
+    if returns not in _RETURNS:
+        raise ConfigError(
+            f"returns must be one of {list(_RETURNS)}, got {returns!r}. "
+            "Fix: 'net' (refunds reduce spend), 'exclude' (ignore refund lines) or 'keep'."
+        )
+    lf = prepared.frame
+    if returns == "exclude":
+        lf = lf.filter(nw.col("amount") >= 0)
+    lf = lf.with_columns(day=day_number(nw.col("date")))
+    if prepared.has("order_id"):
+        keys = ["customer_id", "order_id", "__okey_day"]
+        lf = lf.with_columns(
+            __okey_day=nw.when(nw.col("order_id").is_null())
+            .then(nw.col("day"))
+            .otherwise(nw.lit(-(10**9)))
+        )
+    else:
+        keys = ["customer_id", "day"]
+    positive = nw.when(nw.col("amount") > 0).then(nw.col("amount")).otherwise(nw.lit(0.0))
+    occ = lf.group_by(keys).agg(
+        nw.col("date").min().alias("date"),
+        nw.col("day").min().alias("__first_day"),
+        nw.col("amount").sum().alias("net"),
+        positive.sum().alias("__gross"),
+    )
+    occ = occ.with_columns(day=nw.col("__first_day"))
+    is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net") > 0
+    return occ.select("customer_id", "date", "day", "net", is_purchase.alias("is_purchase"))
+
+
+def customer_features(
+    tx: Any,
+    *,
+    as_of: Any,
+    schema: TransactionSchema | None = None,
+    customers: Any = None,
+    windows: Sequence[int] = (30, 90, 180, 365),
+    returns: ReturnsPolicy = "net",
+    customer_schema: CustomerSchema | None = None,
+) -> Any:
+    """The customer feature table: one row per customer as of a date.
+
+    Parameters
+    ----------
+    tx : dataframe
+        Transaction lines (pandas, polars eager or lazy, pyarrow, DuckDB or PySpark).
+    as_of : date, datetime or ISO string
+        The analysis date. Required — there is no hidden ``now()``. A date includes the whole
+        day; lines after ``as_of`` are ignored.
+    schema : TransactionSchema, optional
+        Column mapping for ``tx``.
+    customers : dataframe, optional
+        Customer profiles of the same engine as ``tx``: the key (``customer_schema``'s
+        ``customer_id``), optionally ``registered_at`` and ``birthday``, and attributes. Every
+        customer registered on or before ``as_of`` (or with no registration date) gets a row
+        even without purchases; all its columns are carried into the result.
+    windows : sequence of int
+        Day windows for ``orders_{w}d`` / ``spend_{w}d``; a window of ``w`` days covers the
+        dates ``as_of - w + 1`` to ``as_of``.
+    returns : {"net", "exclude", "keep"}
+        Returns policy. ``"net"``: an occasion (an order, or a customer-day where there is no
+        order id) is a purchase when its net spend is positive; refunds reduce spend.
+        ``"exclude"``: negative lines are ignored (gross spend). ``"keep"``: an occasion is a
+        purchase when it has any positive line; refunds still reduce spend.
+    customer_schema : CustomerSchema, optional
+        Column mapping for ``customers``.
+
+    Returns
+    -------
+    dataframe
+        The caller's kind of frame, sorted by ``customer_id``, with columns
+
+        ``customer_id``; ``first_purchase``, ``last_purchase`` (dates); ``recency_days`` (whole
+        days from the last purchase date to the ``as_of`` date; null without purchases);
+        ``frequency`` (purchase occasions); ``monetary`` (net spend); ``avg_order_value``
+        (``monetary / frequency``); ``tenure_days`` (from the earlier of first purchase and
+        registration to ``as_of``); ``mean_interpurchase_days`` (``(last - first) /
+        (frequency - 1)``, null below 2 purchases); ``orders_{w}d`` and ``spend_{w}d`` for each
+        window; ``active_months_12`` (calendar months with a purchase among ``as_of``'s month
+        and the 11 before); ``consecutive_active_months`` (run of months with a purchase ending
+        in ``as_of``'s month; 0 when that month has none); with a ``category`` column:
+        ``n_categories``, ``top_category``, ``top_category_share``; with a ``channel`` column:
+        ``n_channels``, ``top_channel``, ``top_channel_share``; then the ``customers`` columns.
+
+    Raises
+    ------
+    MissingColumnsError
+        A required column is absent (all missing columns are listed).
+    InvalidDataError
+        Error-level problems as found by :func:`~retailcrm.validate_transactions`.
+    ConfigError
+        Bad ``as_of``, ``windows`` or ``returns``.
+
+    Notes
+    -----
+    Category and channel mix count purchase lines (positive amounts) weighted by spend; the top
+    value is the one with the largest spend, ties broken by the smallest name; the share is
+    its spend over the customer's positive spend. Every customer with a line on or before
+    ``as_of`` appears exactly once — also one whose lines are all refunds (frequency 0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from retailcrm import customer_features
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["ann", "ann", "ann", "bob"],
+    ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-20", "2024-03-01"]),
+    ...     "amount": [120.0, 80.0, 200.0, 45.0],
+    ... })
+    >>> f = customer_features(tx, as_of="2024-03-31", windows=(30, 90))
+    >>> f[["customer_id", "recency_days", "frequency", "monetary", "orders_30d", "orders_90d"]]
+      customer_id  recency_days  frequency  monetary  orders_30d  orders_90d
+    0         ann            11          3     400.0           1           3
+    1         bob            30          1      45.0           0           1
+    >>> f[["customer_id", "mean_interpurchase_days", "active_months_12", "consecutive_active_months"]]
+      customer_id  mean_interpurchase_days  active_months_12  consecutive_active_months
+    0         ann                     37.5                 3                          3
+    1         bob                      NaN                 1                          1
+    """
+    wins = _check_windows(windows)
+    parse_as_of(as_of)  # required: raises ConfigError for None or garbage before any work
+    prepared = prepare_transactions(tx, schema=schema, as_of=as_of)
+    asof = prepared.as_of
+    assert asof is not None
+    occ = purchase_occasions(prepared, returns=returns)
+    table = _aggregate(occ, asof, wins)
+    for role in ("category", "channel"):
+        if prepared.has(role):
+            table = table.join(_mix(prepared, role, returns), on="customer_id", how="left")
+            table = table.with_columns(nw.col(f"n_{_PLURAL[role]}").fill_null(0))
+    if customers is not None:
+        table = _with_customers(table, customers, customer_schema, prepared, asof, wins)
+    table = table.with_columns(
+        tenure_days=(nw.lit(asof.day) - nw.col("__start_day")).cast(nw.Int64)
+    ).drop("__start_day")
+    table = table.select(_column_order(table, wins)).sort("customer_id")
+    return prepared.engine.to_native(table)
+
+
+def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
+    buy = nw.col("is_purchase")
+    buy_day = nw.when(buy).then(nw.col("day"))
+    aggs = [
+        nw.when(buy).then(nw.col("date")).min().alias("first_purchase"),
+        nw.when(buy).then(nw.col("date")).max().alias("last_purchase"),
+        buy_day.min().alias("__first_day"),
+        buy_day.max().alias("__last_day"),
+        buy.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency"),
+        nw.col("net").sum().cast(nw.Float64).alias("monetary"),
+    ]
+    for w in wins:
+        inside = nw.col("day") > asof.day - w
+        aggs.append((buy & inside).cast(nw.Int64).sum().cast(nw.Int64).alias(f"orders_{w}d"))
+        aggs.append(
+            nw.when(inside)
+            .then(nw.col("net"))
+            .otherwise(nw.lit(0.0))
+            .sum()
+            .cast(nw.Float64)
+            .alias(f"spend_{w}d")
+        )
+    per_customer = occ.group_by("customer_id").agg(*aggs)
+
+    months = (
+        occ.filter(buy)
+        .with_columns(ago=(nw.lit(asof.month) - month_number(nw.col("date"))).cast(nw.Int64))
+        .select("customer_id", "ago")
+        .unique()
+        .with_columns(rank=nw.col("ago").rank("dense").over("customer_id").cast(nw.Int64))
+        .group_by("customer_id")
+        .agg(
+            (nw.col("ago") < 12).cast(nw.Int64).sum().cast(nw.Int64).alias("active_months_12"),
+            (nw.col("ago") == nw.col("rank") - 1)
+            .cast(nw.Int64)
+            .sum()
+            .cast(nw.Int64)
+            .alias("consecutive_active_months"),
+        )
+    )
+    table = per_customer.join(months, on="customer_id", how="left")
+    freq = nw.col("frequency")
+    return table.with_columns(
+        recency_days=(nw.lit(asof.day) - nw.col("__last_day")).cast(nw.Int64),
+        avg_order_value=nw.when(freq > 0).then(nw.col("monetary") / freq).cast(nw.Float64),
+        mean_interpurchase_days=nw.when(freq > 1)
+        .then((nw.col("__last_day") - nw.col("__first_day")) / (freq - 1))
+        .cast(nw.Float64),
+        active_months_12=nw.col("active_months_12").fill_null(0).cast(nw.Int64),
+        consecutive_active_months=nw.col("consecutive_active_months").fill_null(0).cast(nw.Int64),
+        __start_day=nw.col("__first_day"),
+    ).drop("__first_day", "__last_day")
+
+
+def _mix(prepared: PreparedTransactions, role: str, returns: ReturnsPolicy) -> Any:
+    """n_{role}s, top_{role}, top_{role}_share from purchase lines weighted by spend."""
+    lines = prepared.frame.filter((nw.col("amount") > 0) & ~nw.col(role).is_null())
+    spend = lines.group_by("customer_id", role).agg(nw.col("amount").sum().alias("__spend"))
+    # Window aggregates over the *same* evaluated spend column: comparing against a separately
+    # computed max could fail, since parallel float sums need not repeat bit for bit.
+    top = (
+        spend.with_columns(
+            __top=nw.col("__spend").max().over("customer_id"),
+            __total=nw.col("__spend").sum().over("customer_id"),
+            __n=nw.len().over("customer_id"),
+        )
+        .filter(nw.col("__spend") == nw.col("__top"))
+        .group_by("customer_id")
+        .agg(
+            nw.col(role).min().alias(f"top_{role}"),
+            (nw.col("__top") / nw.col("__total")).max().cast(nw.Float64).alias(f"top_{role}_share"),
+            nw.col("__n").max().cast(nw.Int64).alias(f"n_{_PLURAL[role]}"),
+        )
+    )
+    return top
+
+
+def _with_customers(
+    table: Any,
+    customers: Any,
+    customer_schema: CustomerSchema | None,
+    prepared: PreparedTransactions,
+    asof: AsOf,
+    wins: tuple[int, ...],
+) -> Any:
+    cs = customer_schema or CustomerSchema(customer_id=prepared.schema.customer_id)
+    frame = _customers_frame(customers, prepared.engine)
+    names = list(frame.collect_schema().names())
+    key = cs.customer_id if cs.customer_id in names else "customer_id"
+    if key not in names:
+        raise MissingColumnsError(
+            [cs.customer_id],
+            available=names,
+            role="customers",
+            fix="name the key column like the transactions' customer id or pass "
+            "customer_schema=CustomerSchema(customer_id=...).",
+        )
+    rename = {key: "customer_id"}
+    reg = cs.registered_at if cs.registered_at in names else None
+    if reg:
+        rename[reg] = "registered_at"
+    if cs.birthday and cs.birthday in names:
+        rename[cs.birthday] = "birthday"
+    clash = [c for c in names if c not in rename and c in set(table.collect_schema().names())]
+    if clash:
+        raise ConfigError(
+            f"customers: column(s) {clash} clash with feature names. Fix: rename them first."
+        )
+    frame = frame.rename(rename)
+    dup = frame.group_by("customer_id").agg(nw.len().alias("n")).filter(nw.col("n") > 1)
+    dups = dup.select("customer_id").head(5).collect("polars").to_native()["customer_id"].to_list()
+    if dups:
+        raise InvalidDataError(
+            f"customers: customer id(s) {dups} appear more than once. Fix: keep one profile per "
+            "customer (merge duplicate accounts first)."
+        )
+    null_ids = frame.filter(nw.col("customer_id").is_null()).select(nw.len().alias("n"))
+    if null_ids.collect("polars").item(0, "n"):
+        raise InvalidDataError("customers: null customer ids. Fix: drop or fill them.")
+    tx_type = table.collect_schema()["customer_id"]
+    cu_type = frame.collect_schema()["customer_id"]
+    if (tx_type == nw.String) != (cu_type == nw.String):
+        raise ConfigError(
+            f"customers: customer_id is {cu_type} but the transactions' is {tx_type}. "
+            "Fix: cast both to the same type (e.g. text) first."
+        )
+    if reg:
+        reg_col = nw.col("registered_at")
+        reg_date = (
+            reg_col if frame.collect_schema()["registered_at"] == nw.Date else reg_col.dt.date()
+        )
+        frame = frame.with_columns(__reg_day=day_number(reg_date))
+        frame = frame.filter(nw.col("__reg_day").is_null() | (nw.col("__reg_day") <= asof.day))
+    else:
+        frame = frame.with_columns(__reg_day=nw.lit(None, nw.Int64))
+    if tx_type != cu_type:
+        frame = frame.with_columns(nw.col("customer_id").cast(tx_type))
+    ids = nw.concat(
+        [table.select("customer_id"), frame.select("customer_id")], how="vertical"
+    ).unique()
+    out = ids.join(table, on="customer_id", how="left").join(frame, on="customer_id", how="left")
+    zero_int = ["frequency", "active_months_12", "consecutive_active_months"] + [
+        f"orders_{w}d" for w in wins
+    ]
+    zero_int += [c for c in ("n_categories", "n_channels") if c in out.collect_schema().names()]
+    zero_float = ["monetary"] + [f"spend_{w}d" for w in wins]
+    start = nw.col("__start_day")
+    return out.with_columns(
+        *(nw.col(c).fill_null(0).cast(nw.Int64) for c in zero_int),
+        *(nw.col(c).fill_null(0.0).cast(nw.Float64) for c in zero_float),
+        __start_day=nw.when(start.is_null() | (nw.col("__reg_day") < start))
+        .then(nw.col("__reg_day"))
+        .otherwise(start),
+    ).drop("__reg_day")
+
+
+def _customers_frame(customers: Any, engine: Engine) -> Any:
+    """The customers frame as a LazyFrame in the transactions' engine."""
+    theirs = engine_of(customers, name="customers")
+    local = ("pandas", "polars", "polars-lazy", "pyarrow")
+    frame = nw.from_native(customers)
+    if theirs.kind in local and engine.kind in local:
+        return frame.lazy(backend="polars") if isinstance(frame, nw.DataFrame) else frame
+    if theirs.kind == engine.kind:
+        return frame
+    raise ConfigError(
+        f"customers is a {theirs.kind} frame but the transactions are {engine.kind}. "
+        "Fix: pass customers in the same engine (and, for DuckDB, the same connection) as tx."
+    )
+
+
+def _column_order(table: Any, wins: tuple[int, ...]) -> list[str]:
+    names = list(table.collect_schema().names())
+    head = [
+        "customer_id",
+        "first_purchase",
+        "last_purchase",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "avg_order_value",
+        "tenure_days",
+        "mean_interpurchase_days",
+        *(f"orders_{w}d" for w in wins),
+        *(f"spend_{w}d" for w in wins),
+        "active_months_12",
+        "consecutive_active_months",
+    ]
+    for role in ("category", "channel"):
+        if f"top_{role}" in names:
+            head += [f"n_{_PLURAL[role]}", f"top_{role}", f"top_{role}_share"]
+    return head + [c for c in names if c not in head]

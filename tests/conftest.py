@@ -1,0 +1,53 @@
+"""Shared fixtures: one test, every engine (see ``helpers.py`` for the builders)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pandas as pd
+import pytest
+
+from helpers import ENGINES, SHARED_DATA, make_native
+
+hypothesis.settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.register_profile(
+    "dev",
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The name of one engine; use with :func:`make_native`."""
+    return str(request.param)
+
+
+@pytest.fixture
+def constructor(engine: str) -> Callable[[pd.DataFrame], Any]:
+    """Function turning a pandas reference frame into this engine's native frame."""
+    return lambda data: make_native(engine, data)
+
+
+@pytest.fixture(scope="session")
+def cdnow_dir() -> Path:
+    """The shared CDNOW data folder; tests using it skip, saying why, if it is absent."""
+    path = SHARED_DATA / "cdnow"
+    if not (path / "CDNOW_master.txt").exists():
+        pytest.skip(
+            f"CDNOW data not found at {path} (expected ../shared/data/cdnow beside the repo)"
+        )
+    return path

@@ -1,0 +1,307 @@
+"""A table of bad (and legitimately odd) inputs to customer_features.
+
+Each case states the exact error type and a message fragment — or, where the input is
+legitimate, the documented result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from retailcrm import TransactionSchema, customer_features
+from retailcrm.exceptions import (
+    ConfigError,
+    InvalidDataError,
+    MissingColumnsError,
+    RetailCRMError,
+)
+
+AS_OF = "2024-03-31"
+
+
+def frame(**overrides: Any) -> pd.DataFrame:
+    data: dict[str, Any] = {
+        "customer_id": ["a", "a", "b"],
+        "timestamp": pd.to_datetime(["2024-01-10", "2024-02-20", "2024-03-01"]),
+        "amount": [10.0, 20.0, 30.0],
+    }
+    data.update(overrides)
+    return pd.DataFrame(data)
+
+
+ERRORS: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] = [
+    (
+        "missing amount",
+        lambda: frame().drop(columns="amount"),
+        {},
+        MissingColumnsError,
+        r"missing column 'amount'",
+    ),
+    (
+        "two missing columns with hint",
+        lambda: frame().rename(columns={"amount": "amont", "timestamp": "ts"}),
+        {},
+        MissingColumnsError,
+        r"missing columns 'timestamp', 'amount' \(did you mean 'amont'\?\)",
+    ),
+    (
+        "mapped column absent",
+        frame,
+        {"schema": TransactionSchema(amount="total")},
+        MissingColumnsError,
+        r"missing column 'total'.*TransactionSchema\(amount='total'\)",
+    ),
+    (
+        "amounts as words",
+        lambda: frame(amount=["10", "twenty", "30"]),
+        {},
+        InvalidDataError,
+        r"1 value in amount is not a number — rows \[1\]",
+    ),
+    (
+        "amounts with thousands separators",
+        lambda: frame(amount=["1,200.00", "20", "30"]),
+        {},
+        InvalidDataError,
+        r"amount is not a number — rows \[0\].*thousands separators",
+    ),
+    (
+        "boolean amounts",
+        lambda: frame(amount=[True, False, True]),
+        {},
+        InvalidDataError,
+        r"amount is boolean",
+    ),
+    (
+        "null customer id",
+        lambda: frame(customer_id=["a", None, "b"]),
+        {},
+        InvalidDataError,
+        r"1 null customer id — rows \[1\]",
+    ),
+    (
+        "NaN amount",
+        lambda: frame(amount=[10.0, np.nan, 30.0]),
+        {},
+        InvalidDataError,
+        r"1 null or NaN amount — rows \[1\]",
+    ),
+    (
+        "infinite amount",
+        lambda: frame(amount=[10.0, np.inf, 30.0]),
+        {},
+        InvalidDataError,
+        r"1 infinite amount — rows \[1\]",
+    ),
+    (
+        "null timestamp",
+        lambda: frame(timestamp=pd.to_datetime(["2024-01-10", None, "2024-03-01"])),
+        {},
+        InvalidDataError,
+        r"1 missing timestamp — rows \[1\]",
+    ),
+    (
+        "unparseable timestamp text",
+        lambda: frame(timestamp=["2024-01-10", "last tuesday", "2024-03-01"]),
+        {},
+        InvalidDataError,
+        r"cannot be read as a date or time — rows \[1\]",
+    ),
+    (
+        "US-style dates refused, not guessed",
+        lambda: frame(timestamp=["01/10/2024", "02/20/2024", "03/01/2024"]),
+        {},
+        InvalidDataError,
+        r"3 values in timestamp cannot be read",
+    ),
+    (
+        "epoch numbers as timestamps",
+        lambda: frame(timestamp=[1704844800, 1708387200, 1709251200]),
+        {},
+        InvalidDataError,
+        r"timestamp holds numbers .*unit='s'",
+    ),
+    (
+        "mixed naive and aware",
+        lambda: frame(
+            timestamp=[
+                dt.datetime(2024, 1, 10),
+                dt.datetime(2024, 2, 20, tzinfo=dt.UTC),
+                dt.datetime(2024, 3, 1),
+            ]
+        ),
+        {},
+        InvalidDataError,
+        r"mixes time-zone-aware and naive values \(1 aware, 2 naive\) — rows \[1\]",
+    ),
+    (
+        "mixed-type ids",
+        lambda: frame(customer_id=[1, "1", 2]),
+        {},
+        InvalidDataError,
+        r"customer_id mixes kinds of values .*rows \[1\]",
+    ),
+    (
+        "duplicate column names",
+        lambda: pd.concat([frame(), frame()[["amount"]]], axis=1),
+        {},
+        InvalidDataError,
+        r"column 'amount' appears more than once",
+    ),
+    (
+        "several problems at once",
+        lambda: frame(customer_id=["a", None, "b"], amount=["x", "2", "3"]),
+        {},
+        InvalidDataError,
+        r"2 problems\n - .*not a number.*\n - .*null customer id",
+    ),
+    (
+        "aware as_of with naive data",
+        frame,
+        {"as_of": dt.datetime(2024, 3, 31, tzinfo=dt.UTC)},
+        ConfigError,
+        r"carries a time zone",
+    ),
+    ("as_of missing", frame, {"as_of": None}, ConfigError, r"as_of is required"),
+    ("as_of garbage", frame, {"as_of": "yesterday"}, ConfigError, r"not an ISO date"),
+    ("as_of of the wrong type", frame, {"as_of": 20240331}, ConfigError, r"must be a date"),
+    ("not a dataframe", lambda: [{"customer_id": 1}], {}, ConfigError, r"expected a dataframe"),
+    (
+        "schema of the wrong type",
+        frame,
+        {"schema": {"amount": "x"}},
+        ConfigError,
+        r"schema must be a TransactionSchema",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "build", "kwargs", "error", "match"), ERRORS, ids=[e[0] for e in ERRORS]
+)
+def test_bad_input_raises_our_error(
+    case: str, build: Callable[[], Any], kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    tx = build()
+    before = tx.copy(deep=True) if isinstance(tx, pd.DataFrame) else None
+    call = {"as_of": AS_OF, **kwargs}
+    with pytest.raises(error, match=match) as info:
+        customer_features(tx, **call)
+    assert isinstance(info.value, RetailCRMError)
+    if before is not None:
+        pd.testing.assert_frame_equal(tx, before)  # nothing mutated, even on failure
+
+
+def test_missing_columns_error_is_a_key_error_with_hints() -> None:
+    with pytest.raises(KeyError) as info:
+        customer_features(frame().rename(columns={"amount": "Amount"}), as_of=AS_OF)
+    assert info.value.hints == {"amount": "Amount"}  # type: ignore[attr-defined]
+
+
+# ---- legitimate but unusual inputs: the documented results ----------------------------------
+
+
+def test_empty_frame_gives_empty_table_with_all_columns() -> None:
+    out = customer_features(frame().iloc[0:0], as_of=AS_OF, windows=(30,))
+    assert len(out) == 0
+    assert list(out.columns)[:5] == [
+        "customer_id",
+        "first_purchase",
+        "last_purchase",
+        "recency_days",
+        "frequency",
+    ]
+
+
+def test_one_customer() -> None:
+    out = customer_features(frame(customer_id=["z", "z", "z"]), as_of=AS_OF)
+    assert out["customer_id"].tolist() == ["z"] and out["frequency"].item() == 3
+
+
+def test_as_of_before_all_data_gives_empty_table() -> None:
+    out = customer_features(frame(), as_of="2020-01-01")
+    assert len(out) == 0
+
+
+def test_unicode_ids_are_kept_exactly_and_sorted_by_code_point() -> None:
+    ids = ["Zoë", "北京-7", "ann", "Zoë"]
+    tx = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "timestamp": pd.to_datetime(["2024-01-01"] * 4),
+            "amount": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    out = customer_features(tx, as_of=AS_OF)
+    assert out["customer_id"].tolist() == ["Zoë", "ann", "北京-7"]
+    assert out["monetary"].tolist() == [5.0, 3.0, 2.0]
+
+
+def test_numeric_text_amounts_are_parsed() -> None:
+    as_text = customer_features(frame(amount=[" 10", "20.0", "3e1"]), as_of=AS_OF)
+    numeric = customer_features(frame(), as_of=AS_OF)
+    pd.testing.assert_frame_equal(as_text, numeric)
+
+
+def test_iso_text_timestamps_are_parsed() -> None:
+    text = customer_features(
+        frame(timestamp=["2024-01-10", "2024-02-20T00:00:00", "2024-03-01 00:00"]), as_of=AS_OF
+    )
+    pd.testing.assert_frame_equal(text, customer_features(frame(), as_of=AS_OF))
+
+
+def test_duplicated_lines_are_counted_as_given() -> None:
+    """customer_features does not deduplicate (that is clean_transactions' documented job):
+    two equal lines on one day are one occasion with twice the spend."""
+    out = customer_features(
+        frame(customer_id=["a", "a", "a"], timestamp=pd.to_datetime(["2024-01-10"] * 3)),
+        as_of=AS_OF,
+    )
+    assert out["frequency"].item() == 1 and out["monetary"].item() == 60.0
+
+
+def test_aware_timestamps_use_their_own_zone_or_the_schema_zone() -> None:
+    ts = pd.to_datetime(["2024-03-31 23:30"]).tz_localize("UTC")
+    tx = pd.DataFrame({"customer_id": ["a"], "timestamp": ts, "amount": [5.0]})
+    utc = customer_features(tx, as_of="2024-03-31")
+    assert utc["recency_days"].item() == 0
+    berlin = customer_features(
+        tx, as_of="2024-04-01", schema=TransactionSchema(timezone="Europe/Berlin")
+    )
+    assert berlin["last_purchase"].item().date() == dt.date(2024, 4, 1)  # 01:30 in Berlin
+    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'"):
+        TransactionSchema(timezone="Mars/Olympus")
+
+
+def test_polars_date_column_and_int_ids() -> None:
+    tx = pl.DataFrame(
+        {
+            "customer_id": [3, 1, 3],
+            "timestamp": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    out = customer_features(tx, as_of=AS_OF)
+    assert isinstance(out, pl.DataFrame)
+    assert out["customer_id"].to_list() == [1, 3] and out["frequency"].to_list() == [1, 2]
+
+
+def test_polars_text_errors_name_row_positions() -> None:
+    tx = pl.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "timestamp": ["2024-01-01", "2024-13-45x"],
+            "amount": ["1", "2"],
+        }
+    )
+    with pytest.raises(
+        InvalidDataError, match=r"cannot be read as an ISO date or time — rows \[1\]"
+    ):
+        customer_features(tx, as_of=AS_OF)

@@ -1,0 +1,238 @@
+"""customer_features: hand-computed cases, engine parity, invariants."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import polars.testing
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers import assert_same_kind, make_native, to_polars
+from reference import reference_features
+from retailcrm import customer_features
+from retailcrm.data import sample_data
+from retailcrm.exceptions import ConfigError
+
+
+def comparable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Normalise dtypes that legitimately differ between engines (dates vs datetimes, Int vs
+    Float-with-NaN in numpy pandas) so that values can be compared."""
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            out.append(col.cast(pl.Date))
+        elif dtype.is_numeric():
+            out.append(col.cast(pl.Float64).fill_nan(None))
+        elif dtype == pl.Categorical or dtype == pl.Object:
+            out.append(col.cast(pl.String))
+        else:
+            out.append(col)
+    return frame.select(out)
+
+
+@pytest.fixture(scope="module")
+def small_retailer() -> tuple[pd.DataFrame, pd.DataFrame]:
+    data = sample_data(150, seed=7, start="2024-01-01", end="2024-12-31")
+    tx = data.transactions.drop(columns=["product_id"])
+    customers = data.customers[["customer_id", "registered_at", "region"]]
+    return tx, customers
+
+
+def test_hand_computed_small_case() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["ann", "ann", "ann", "ann", "bob", "bob", "cy"],
+            "order_id": [1, 1, 2, 3, 4, 5, 6],
+            "timestamp": pd.to_datetime(
+                [
+                    "2024-01-05 10:00",
+                    "2024-01-05 10:00",
+                    "2024-02-10 00:00",
+                    "2024-03-20 23:59",
+                    "2024-03-01 00:00",
+                    "2024-03-05 00:00",
+                    "2024-04-02 00:00",
+                ]
+            ),
+            "amount": [100.0, 20.0, 80.0, 200.0, 45.0, -45.0, 10.0],
+            "category": ["a", "b", "b", "b", "x", "x", "y"],
+        }
+    )
+    f = customer_features(tx, as_of="2024-03-31", windows=(30, 90))
+    assert f["customer_id"].tolist() == ["ann", "bob"]  # cy bought after as_of
+    ann, bob = f.iloc[0], f.iloc[1]
+    assert ann["frequency"] == 3 and ann["monetary"] == 400.0
+    assert ann["recency_days"] == 11 and ann["tenure_days"] == 86
+    assert ann["mean_interpurchase_days"] == pytest.approx(75 / 2)
+    assert (ann["orders_30d"], ann["orders_90d"]) == (1, 3)
+    assert (ann["spend_30d"], ann["spend_90d"]) == (200.0, 400.0)
+    assert ann["active_months_12"] == 3 and ann["consecutive_active_months"] == 3
+    # category mix: a=100, b=300 -> b wins with 300/400
+    assert ann["top_category"] == "b" and ann["top_category_share"] == pytest.approx(0.75)
+    assert ann["n_categories"] == 2
+    # bob's refund is its own order: it reduces spend but the purchase still counts
+    assert bob["frequency"] == 1 and bob["monetary"] == 0.0
+    assert bob["spend_30d"] == -45.0 and bob["orders_30d"] == 0
+
+
+def test_returns_policies_differ_as_documented() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "order_id": [10, 10, 11],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-04"]),
+            "amount": [50.0, -50.0, 30.0],
+        }
+    )
+    net = customer_features(tx, as_of="2024-01-31").iloc[0]
+    excl = customer_features(tx, as_of="2024-01-31", returns="exclude").iloc[0]
+    keep = customer_features(tx, as_of="2024-01-31", returns="keep").iloc[0]
+    assert (net["frequency"], net["monetary"]) == (1, 30.0)  # order 10 nets to zero
+    assert (excl["frequency"], excl["monetary"]) == (2, 80.0)
+    assert (keep["frequency"], keep["monetary"]) == (2, 30.0)
+
+
+def test_as_of_date_includes_whole_day_datetime_is_instant() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "timestamp": pd.to_datetime(["2024-01-01 09:00", "2024-01-31 18:00"]),
+            "amount": [10.0, 20.0],
+        }
+    )
+    assert customer_features(tx, as_of="2024-01-31")["frequency"].item() == 2
+    assert customer_features(tx, as_of=dt.date(2024, 1, 31))["frequency"].item() == 2
+    assert customer_features(tx, as_of="2024-01-31T12:00")["frequency"].item() == 1
+    assert customer_features(tx, as_of=pd.Timestamp("2024-01-31 18:00"))["frequency"].item() == 2
+
+
+def test_customers_frame_keeps_registered_non_buyers_and_attributes() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "timestamp": pd.to_datetime(["2024-03-01", "2024-03-10"]),
+            "amount": [10.0, 20.0],
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "c", "d"],
+            "registered_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01"]),
+            "region": ["north", "south", "east"],
+        }
+    )
+    f = customer_features(tx, as_of="2024-03-31", customers=customers)
+    assert f["customer_id"].tolist() == ["a", "b", "c"]  # d registers after as_of
+    c = f.set_index("customer_id").loc["c"]
+    assert c["frequency"] == 0 and np.isnan(c["recency_days"]) and c["monetary"] == 0.0
+    assert c["tenure_days"] == 59 and c["region"] == "south"
+    a = f.set_index("customer_id").loc["a"]
+    assert a["tenure_days"] == 90  # from registration, before the first purchase
+    b = f.set_index("customer_id").loc["b"]
+    assert b["tenure_days"] == 21 and pd.isna(b["region"])
+
+
+def test_windows_are_validated() -> None:
+    tx = pd.DataFrame(
+        {"customer_id": [1], "timestamp": pd.to_datetime(["2024-01-01"]), "amount": [1.0]}
+    )
+    for bad in [(0,), (-7,), (7.5,), (30, 30), "abc"]:
+        with pytest.raises(ConfigError, match="windows"):
+            customer_features(tx, as_of="2024-02-01", windows=bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="returns must be one of"):
+        customer_features(tx, as_of="2024-02-01", returns="drop")  # type: ignore[arg-type]
+
+
+def test_engine_parity(engine: str, small_retailer: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    tx, customers = small_retailer
+    expected = comparable(to_polars(customer_features(tx, as_of="2024-10-15", customers=customers)))
+    native = make_native(engine, tx)
+    result = customer_features(native, as_of="2024-10-15", customers=make_native(engine, customers))
+    assert_same_kind(result, native)
+    got = comparable(to_polars(result))
+    assert got.columns == expected.columns
+    polars.testing.assert_frame_equal(got, expected, check_dtypes=False, rel_tol=1e-9)
+
+
+def test_matches_independent_reference(small_retailer: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    tx, _ = small_retailer
+    ref = reference_features(tx, dt.date(2024, 10, 15))
+    got = customer_features(tx, as_of="2024-10-15")
+    polars.testing.assert_frame_equal(
+        comparable(pl.from_pandas(got[ref.columns])),
+        comparable(pl.from_pandas(ref)),
+        check_dtypes=False,
+        rel_tol=1e-9,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# invariants
+# --------------------------------------------------------------------------------------------
+
+ids = st.one_of(
+    st.lists(st.integers(0, 6), min_size=1, max_size=1),
+    st.lists(st.sampled_from(["a", "b", "Zoë", "北京", "c d"]), min_size=1, max_size=1),
+)
+
+
+@st.composite
+def transactions(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(1, 30))
+    use_text = draw(st.booleans())
+    pool = ["a", "b", "Zoë", "北京", "c d", "e"] if use_text else [0, 1, 2, 3, 4, 5]
+    cust = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n))
+    days = draw(st.lists(st.integers(0, 500), min_size=n, max_size=n))
+    amounts = draw(
+        st.lists(
+            st.one_of(st.floats(0.01, 500, allow_nan=False), st.floats(-200, 0, allow_nan=False)),
+            min_size=n,
+            max_size=n,
+        )
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": cust,
+            "timestamp": pd.Timestamp("2023-01-01") + pd.to_timedelta(days, unit="D"),
+            "amount": np.round(amounts, 2),
+        }
+    )
+    if draw(st.booleans()):
+        frame["order_id"] = draw(st.lists(st.integers(0, 8), min_size=n, max_size=n))
+    return frame
+
+
+@given(tx=transactions(), as_of_day=st.integers(-10, 520), seed=st.integers(0, 2**16))
+def test_invariants(tx: pd.DataFrame, as_of_day: int, seed: int) -> None:
+    as_of = (pd.Timestamp("2023-01-01") + pd.Timedelta(days=as_of_day)).date()
+    before = tx.copy(deep=True)
+    out = customer_features(tx, as_of=as_of)
+    pd.testing.assert_frame_equal(tx, before)  # input unchanged
+    expected_ids = sorted(set(tx.loc[tx["timestamp"].dt.date <= as_of, "customer_id"]))
+    assert out["customer_id"].tolist() == expected_ids  # each exactly once, sorted
+    shuffled = tx.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    pd.testing.assert_frame_equal(customer_features(shuffled, as_of=as_of), out)
+    if len(out):
+        counts = out[["orders_30d", "orders_90d", "orders_180d", "orders_365d"]].to_numpy()
+        assert (np.diff(counts, axis=1) >= 0).all()
+        assert (out["orders_365d"] <= out["frequency"]).all()
+        rec = out["recency_days"].dropna()
+        assert (rec >= 0).all()
+        buyers = out["first_purchase"].notna()
+        assert (out.loc[buyers, "frequency"] >= 1).all()
+        assert (out.loc[~buyers, "frequency"] == 0).all()
+        assert (out["tenure_days"].dropna() >= out["recency_days"].dropna()).all()
+        ref = reference_features(tx, as_of)
+        polars.testing.assert_frame_equal(
+            comparable(pl.from_pandas(out[ref.columns])),
+            comparable(pl.from_pandas(ref)),
+            check_dtypes=False,
+            rel_tol=1e-9,
+            abs_tol=1e-9,
+        )

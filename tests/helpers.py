@@ -1,0 +1,115 @@
+"""Engine helpers shared by the tests (importable as ``helpers``: pytest puts tests/ on the path).
+
+``make_native(engine, reference)`` turns a pandas DataFrame (built with numpy dtypes, the
+reference) into the native frame of one engine: pandas with numpy / nullable / pyarrow dtypes,
+polars eager and lazy, DuckDB, and PySpark (skipped with a reason when pyspark or Java is
+missing). ``to_polars`` brings any result back to an eager polars frame so tests compare values.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import pandas as pd
+import polars as pl
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+ENGINES = [
+    "pandas-numpy",
+    "pandas-nullable",
+    "pandas-pyarrow",
+    "polars-eager",
+    "polars-lazy",
+    "duckdb",
+    pytest.param("spark", marks=pytest.mark.spark),
+]
+
+_SPARK: Any = None
+_DUCKDB: Any = None
+
+
+def duckdb_connection() -> Any:
+    """One DuckDB connection for the whole run (relations of different connections cannot
+    be joined)."""
+    global _DUCKDB
+    if _DUCKDB is None:
+        duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed")
+        _DUCKDB = duckdb.connect()
+    return _DUCKDB
+
+
+def spark_session() -> Any:
+    """A shared local Spark session (started once, on first use)."""
+    global _SPARK
+    if _SPARK is None:
+        pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installed")
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            pytest.skip("Spark tests need Java: none found on PATH or in JAVA_HOME")
+        _SPARK = (
+            pyspark_sql.SparkSession.builder.master("local[2]")
+            .appName("retailcrm-tests")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.default.parallelism", "2")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", "2g")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate()
+        )
+        _SPARK.sparkContext.setLogLevel("OFF")
+    return _SPARK
+
+
+def make_native(engine: str, data: pd.DataFrame) -> Any:
+    """Build ``engine``'s native frame from a pandas reference frame."""
+    if engine == "pandas-numpy":
+        return data.copy()
+    if engine == "pandas-nullable":
+        return data.convert_dtypes(dtype_backend="numpy_nullable")
+    if engine == "pandas-pyarrow":
+        return data.convert_dtypes(dtype_backend="pyarrow")
+    pl_df = pl.from_pandas(data)
+    if engine == "polars-eager":
+        return pl_df
+    if engine == "polars-lazy":
+        return pl_df.lazy()
+    if engine == "duckdb":
+        return duckdb_connection().from_arrow(pl_df.to_arrow())
+    if engine == "spark":
+        spark = spark_session()
+        return spark.createDataFrame(pl_df.to_pandas())
+    raise ValueError(engine)
+
+
+def to_polars(result: Any) -> pl.DataFrame:
+    """Any supported native result (eager or lazy) as an eager polars DataFrame."""
+    frame = nw.from_native(result)
+    if isinstance(frame, nw.LazyFrame):
+        return frame.collect("polars").to_native()
+    if frame.implementation.is_pandas():
+        native = frame.to_native()
+        return pl.from_pandas(native.reset_index(drop=True))
+    return (
+        frame.to_native() if frame.implementation.is_polars() else pl.from_arrow(frame.to_arrow())
+    )
+
+
+def assert_same_kind(result: Any, native_input: Any) -> None:
+    """The result is the caller's kind of frame (pandas in, pandas out; lazy stays lazy)."""
+    if isinstance(native_input, pd.DataFrame):
+        assert isinstance(result, pd.DataFrame), type(result)
+    elif isinstance(native_input, pl.DataFrame):
+        assert isinstance(result, pl.DataFrame), type(result)
+    elif isinstance(native_input, pl.LazyFrame):
+        assert isinstance(result, pl.LazyFrame), type(result)
+    else:
+        assert (
+            type(result).__module__.split(".")[0] == type(native_input).__module__.split(".")[0]
+        ), (type(result), type(native_input))
