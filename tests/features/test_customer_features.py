@@ -16,7 +16,7 @@ from helpers import assert_same_kind, make_native, to_polars
 from reference import reference_features
 from retailcrm import customer_features
 from retailcrm.data import sample_data
-from retailcrm.exceptions import ConfigError
+from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 
 
 def comparable(frame: pl.DataFrame) -> pl.DataFrame:
@@ -37,11 +37,12 @@ def comparable(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def small_retailer() -> tuple[pd.DataFrame, pd.DataFrame]:
+def small_retailer() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     data = sample_data(150, seed=7, start="2024-01-01", end="2024-12-31")
     tx = data.transactions.drop(columns=["product_id"])
     customers = data.customers[["customer_id", "registered_at", "region"]]
-    return tx, customers
+    responses = data.campaigns[["customer_id", "contacted_at", "responded"]]
+    return tx, customers, responses
 
 
 def test_hand_computed_small_case() -> None:
@@ -138,6 +139,38 @@ def test_customers_frame_keeps_registered_non_buyers_and_attributes() -> None:
     assert b["tenure_days"] == 21 and pd.isna(b["region"])
 
 
+def test_refunds_discounts_and_responses() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["ann", "ann", "bob", "bob"],
+            "timestamp": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-01", "2024-03-05"]),
+            "amount": [120.0, 80.0, 45.0, -45.0],
+            "discount": [30.0, None, 0.0, 0.0],
+        }
+    )
+    responses = pd.DataFrame(
+        {
+            "customer_id": ["ann", "ann", "bob", "zed"],
+            "contacted_at": pd.to_datetime(
+                ["2024-01-01", "2024-05-01", "2024-02-01", "2024-01-01"]
+            ),
+            "responded": [True, True, False, True],
+        }
+    )
+    f = customer_features(tx, as_of="2024-03-31", responses=responses).set_index("customer_id")
+    assert f.index.tolist() == ["ann", "bob"]  # zed is neither buyer nor registered
+    assert f.loc["ann", "discount_rate"] == pytest.approx(30 / 230)
+    assert f.loc["bob", "refund_amount"] == 45.0 and f.loc["ann", "refund_amount"] == 0.0
+    assert f.loc["ann", "campaigns_received"] == 1  # the May contact is after as_of
+    assert (f.loc["ann", "response_rate"], f.loc["bob", "response_rate"]) == (1.0, 0.0)
+    with pytest.raises(MissingColumnsError, match="responses: missing column 'responded'"):
+        customer_features(tx, as_of="2024-03-31", responses=responses.drop(columns="responded"))
+    with pytest.raises(InvalidDataError, match="not boolean"):
+        customer_features(
+            tx, as_of="2024-03-31", responses=responses.assign(responded=["y", "n", "y", "y"])
+        )
+
+
 def test_windows_are_validated() -> None:
     tx = pd.DataFrame(
         {"customer_id": [1], "timestamp": pd.to_datetime(["2024-01-01"]), "amount": [1.0]}
@@ -149,19 +182,33 @@ def test_windows_are_validated() -> None:
         customer_features(tx, as_of="2024-02-01", returns="drop")  # type: ignore[arg-type]
 
 
-def test_engine_parity(engine: str, small_retailer: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    tx, customers = small_retailer
-    expected = comparable(to_polars(customer_features(tx, as_of="2024-10-15", customers=customers)))
+def test_engine_parity(
+    engine: str, small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+) -> None:
+    tx, customers, responses = small_retailer
+    expected = comparable(
+        to_polars(
+            customer_features(tx, as_of="2024-10-15", customers=customers, responses=responses)
+        )
+    )
+    assert {"discount_rate", "response_rate", "region", "top_channel"} <= set(expected.columns)
     native = make_native(engine, tx)
-    result = customer_features(native, as_of="2024-10-15", customers=make_native(engine, customers))
+    result = customer_features(
+        native,
+        as_of="2024-10-15",
+        customers=make_native(engine, customers),
+        responses=make_native(engine, responses),
+    )
     assert_same_kind(result, native)
     got = comparable(to_polars(result))
     assert got.columns == expected.columns
     polars.testing.assert_frame_equal(got, expected, check_dtypes=False, rel_tol=1e-9)
 
 
-def test_matches_independent_reference(small_retailer: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    tx, _ = small_retailer
+def test_matches_independent_reference(
+    small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    tx, _, _ = small_retailer
     ref = reference_features(tx, dt.date(2024, 10, 15))
     got = customer_features(tx, as_of="2024-10-15")
     polars.testing.assert_frame_equal(

@@ -8,7 +8,7 @@ column plays which role, :func:`validate_transactions` lists every problem at on
 from retailcrm.data._clean import CleaningAction, CleaningReport, clean_transactions
 from retailcrm.data._report import Problem, ValidationReport
 from retailcrm.data._sample import PERSONAS, SampleData, sample_data
-from retailcrm.data._schema import CustomerSchema, TransactionSchema
+from retailcrm.data._schema import CustomerSchema, ResponseSchema, TransactionSchema
 from retailcrm.data._validate import validate_transactions
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "CleaningReport",
     "CustomerSchema",
     "Problem",
+    "ResponseSchema",
     "SampleData",
     "TransactionSchema",
     "ValidationReport",

@@ -405,6 +405,9 @@ def _nw_normalise(
                 exprs.append(nw.lit(None, nw.Float64).alias(role))
         elif role == "timestamp":
             exprs.append(_nw_timestamp(ins, c, dtype, checks, raw))
+        elif dtype in (nw.Categorical, nw.Enum) or isinstance(dtype, nw.Enum):
+            # text semantics everywhere: ordering (ties) by the labels, not by category codes
+            exprs.append(c.cast(nw.String).alias(role))
         else:
             exprs.append(c.alias(role))
     kept = [nw.col(c) for c in schema.names() if c.startswith("__raw_")]

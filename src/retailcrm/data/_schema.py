@@ -8,7 +8,7 @@ import attrs
 
 from retailcrm.exceptions import ConfigError
 
-__all__ = ["CustomerSchema", "TransactionSchema"]
+__all__ = ["CustomerSchema", "ResponseSchema", "TransactionSchema"]
 
 
 def _column_name(value: Any) -> str | None:
@@ -170,4 +170,34 @@ class CustomerSchema(_RoleMapping):
     registered_at: str | None = attrs.field(default="registered_at", converter=_column_name)
     birthday: str | None = attrs.field(
         default="birthday", converter=_column_name, validator=_check_distinct
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ResponseSchema(_RoleMapping):
+    """Maps a campaign-contacts table's column names to roles (one row per contact).
+
+    Parameters
+    ----------
+    customer_id : str
+        The customer key.
+    contacted_at : str
+        When the contact was made (date or datetime); contacts after ``as_of`` are ignored.
+    responded : str
+        Whether the customer responded (boolean, or 0/1).
+
+    Examples
+    --------
+    >>> from retailcrm.data import ResponseSchema
+    >>> ResponseSchema(responded="converted").roles["responded"]
+    'converted'
+    """
+
+    required_roles: ClassVar[tuple[str, ...]] = ("customer_id", "contacted_at", "responded")
+    optional_roles: ClassVar[tuple[str, ...]] = ()
+
+    customer_id: str = attrs.field(default="customer_id", converter=_required)
+    contacted_at: str = attrs.field(default="contacted_at", converter=_required)
+    responded: str = attrs.field(
+        default="responded", converter=_required, validator=_check_distinct
     )

@@ -10,7 +10,7 @@ import narwhals.stable.v2 as nw
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
 from retailcrm._engine import Engine, engine_of
 from retailcrm.data._prepare import PreparedTransactions, prepare_transactions
-from retailcrm.data._schema import CustomerSchema, TransactionSchema
+from retailcrm.data._schema import CustomerSchema, ResponseSchema, TransactionSchema
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 
 __all__ = ["ReturnsPolicy", "customer_features", "purchase_occasions"]
@@ -42,18 +42,18 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
     """Lines grouped into occasions: one row per (customer, order) — or customer-day.
 
     Columns: ``customer_id``, ``date`` (first date of the occasion), ``day`` (its day number),
-    ``net`` (sum of amounts), ``is_purchase`` (whether it counts as a purchase occasion under
-    the returns policy). Lines with a null ``order_id`` form one occasion per customer-day.
+    ``net`` (sum of the amounts the policy counts), ``is_purchase`` (whether it is a purchase
+    occasion under the returns policy), ``refund`` (refunded amount, a positive number, whatever
+    the policy) and, with a ``discount`` column, ``discount`` and ``list_amount`` (amount plus
+    discount) of its purchase lines. Lines with a null ``order_id`` form one occasion per
+    customer-day.
     """
     if returns not in _RETURNS:
         raise ConfigError(
             f"returns must be one of {list(_RETURNS)}, got {returns!r}. "
             "Fix: 'net' (refunds reduce spend), 'exclude' (ignore refund lines) or 'keep'."
         )
-    lf = prepared.frame
-    if returns == "exclude":
-        lf = lf.filter(nw.col("amount") >= 0)
-    lf = lf.with_columns(day=day_number(nw.col("date")))
+    lf = prepared.frame.with_columns(day=day_number(nw.col("date")))
     if prepared.has("order_id"):
         keys = ["customer_id", "order_id", "__okey_day"]
         lf = lf.with_columns(
@@ -63,16 +63,28 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
         )
     else:
         keys = ["customer_id", "day"]
-    positive = nw.when(nw.col("amount") > 0).then(nw.col("amount")).otherwise(nw.lit(0.0))
-    occ = lf.group_by(keys).agg(
+    amount = nw.col("amount")
+    zero = nw.lit(0.0)
+    positive = nw.when(amount > 0).then(amount).otherwise(zero)
+    counted = positive if returns == "exclude" else amount
+    aggs = [
         nw.col("date").min().alias("date"),
         nw.col("day").min().alias("__first_day"),
-        nw.col("amount").sum().alias("net"),
+        counted.sum().alias("net"),
         positive.sum().alias("__gross"),
-    )
-    occ = occ.with_columns(day=nw.col("__first_day"))
+        nw.when(amount < 0).then(-amount).otherwise(zero).sum().alias("refund"),
+    ]
+    extra = ["refund"]
+    if prepared.has("discount"):
+        disc = nw.col("discount").fill_null(0.0)
+        aggs += [
+            nw.when(amount > 0).then(disc).otherwise(zero).sum().alias("discount"),
+            nw.when(amount > 0).then(amount + disc).otherwise(zero).sum().alias("list_amount"),
+        ]
+        extra += ["discount", "list_amount"]
+    occ = lf.group_by(keys).agg(*aggs).with_columns(day=nw.col("__first_day"))
     is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net") > 0
-    return occ.select("customer_id", "date", "day", "net", is_purchase.alias("is_purchase"))
+    return occ.select("customer_id", "date", "day", "net", is_purchase.alias("is_purchase"), *extra)
 
 
 def customer_features(
@@ -84,6 +96,8 @@ def customer_features(
     windows: Sequence[int] = (30, 90, 180, 365),
     returns: ReturnsPolicy = "net",
     customer_schema: CustomerSchema | None = None,
+    responses: Any = None,
+    response_schema: ResponseSchema | None = None,
 ) -> Any:
     """The customer feature table: one row per customer as of a date.
 
@@ -111,6 +125,13 @@ def customer_features(
         purchase when it has any positive line; refunds still reduce spend.
     customer_schema : CustomerSchema, optional
         Column mapping for ``customers``.
+    responses : dataframe, optional
+        Campaign contacts of the same engine as ``tx``, one row per contact (see
+        :class:`~retailcrm.data.ResponseSchema`): adds ``campaigns_received``,
+        ``campaigns_responded`` and ``response_rate`` (contacts up to ``as_of``). Contacts of
+        customers who are neither buyers nor registered customers are not rows of the table.
+    response_schema : ResponseSchema, optional
+        Column mapping for ``responses``.
 
     Returns
     -------
@@ -127,7 +148,11 @@ def customer_features(
         and the 11 before); ``consecutive_active_months`` (run of months with a purchase ending
         in ``as_of``'s month; 0 when that month has none); with a ``category`` column:
         ``n_categories``, ``top_category``, ``top_category_share``; with a ``channel`` column:
-        ``n_channels``, ``top_channel``, ``top_channel_share``; then the ``customers`` columns.
+        ``n_channels``, ``top_channel``, ``top_channel_share``; ``refund_amount`` (refunded
+        amount as a positive number, whatever the returns policy); with a ``discount`` column,
+        ``discount_rate`` (discount over list price, amount + discount, of purchase lines);
+        with ``responses``, ``campaigns_received``, ``campaigns_responded``, ``response_rate``;
+        then the ``customers`` columns.
 
     Raises
     ------
@@ -177,6 +202,8 @@ def customer_features(
             table = table.with_columns(nw.col(f"n_{_PLURAL[role]}").fill_null(0))
     if customers is not None:
         table = _with_customers(table, customers, customer_schema, prepared, asof, wins)
+    if responses is not None:
+        table = _with_responses(table, responses, response_schema, prepared, asof)
     table = table.with_columns(
         tenure_days=(nw.lit(asof.day) - nw.col("__start_day")).cast(nw.Int64)
     ).drop("__start_day")
@@ -194,7 +221,13 @@ def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
         buy_day.max().alias("__last_day"),
         buy.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency"),
         nw.col("net").sum().cast(nw.Float64).alias("monetary"),
+        nw.col("refund").sum().cast(nw.Float64).alias("refund_amount"),
     ]
+    if "discount" in occ.collect_schema().names():
+        aggs += [
+            nw.col("discount").sum().cast(nw.Float64).alias("__discount"),
+            nw.col("list_amount").sum().cast(nw.Float64).alias("__list_amount"),
+        ]
     for w in wins:
         inside = nw.col("day") > asof.day - w
         aggs.append((buy & inside).cast(nw.Int64).sum().cast(nw.Int64).alias(f"orders_{w}d"))
@@ -226,7 +259,7 @@ def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
     )
     table = per_customer.join(months, on="customer_id", how="left")
     freq = nw.col("frequency")
-    return table.with_columns(
+    table = table.with_columns(
         recency_days=(nw.lit(asof.day) - nw.col("__last_day")).cast(nw.Int64),
         avg_order_value=nw.when(freq > 0).then(nw.col("monetary") / freq).cast(nw.Float64),
         mean_interpurchase_days=nw.when(freq > 1)
@@ -236,6 +269,13 @@ def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
         consecutive_active_months=nw.col("consecutive_active_months").fill_null(0).cast(nw.Int64),
         __start_day=nw.col("__first_day"),
     ).drop("__first_day", "__last_day")
+    if "__discount" in table.collect_schema().names():
+        table = table.with_columns(
+            discount_rate=nw.when(nw.col("__list_amount") > 0)
+            .then(nw.col("__discount") / nw.col("__list_amount"))
+            .cast(nw.Float64)
+        ).drop("__discount", "__list_amount")
+    return table
 
 
 def _mix(prepared: PreparedTransactions, role: str, returns: ReturnsPolicy) -> Any:
@@ -270,7 +310,7 @@ def _with_customers(
     wins: tuple[int, ...],
 ) -> Any:
     cs = customer_schema or CustomerSchema(customer_id=prepared.schema.customer_id)
-    frame = _customers_frame(customers, prepared.engine)
+    frame = _side_frame(customers, prepared.engine, "customers")
     names = list(frame.collect_schema().names())
     key = cs.customer_id if cs.customer_id in names else "customer_id"
     if key not in names:
@@ -329,7 +369,7 @@ def _with_customers(
         f"orders_{w}d" for w in wins
     ]
     zero_int += [c for c in ("n_categories", "n_channels") if c in out.collect_schema().names()]
-    zero_float = ["monetary"] + [f"spend_{w}d" for w in wins]
+    zero_float = ["monetary", "refund_amount"] + [f"spend_{w}d" for w in wins]
     start = nw.col("__start_day")
     return out.with_columns(
         *(nw.col(c).fill_null(0).cast(nw.Int64) for c in zero_int),
@@ -340,17 +380,84 @@ def _with_customers(
     ).drop("__reg_day")
 
 
-def _customers_frame(customers: Any, engine: Engine) -> Any:
-    """The customers frame as a LazyFrame in the transactions' engine."""
-    theirs = engine_of(customers, name="customers")
+def _with_responses(
+    table: Any,
+    responses: Any,
+    response_schema: ResponseSchema | None,
+    prepared: PreparedTransactions,
+    asof: AsOf,
+) -> Any:
+    rs = response_schema or ResponseSchema()
+    frame = _side_frame(responses, prepared.engine, "responses")
+    schema = frame.collect_schema()
+    names = list(schema.names())
+    missing = [c for c in rs.roles.values() if c not in names]
+    if missing:
+        raise MissingColumnsError(
+            missing,
+            available=names,
+            role="responses",
+            fix="rename the columns or map them with ResponseSchema(customer_id=..., "
+            "contacted_at=..., responded=...).",
+        )
+    responded_type = schema[rs.responded]
+    if responded_type != nw.Boolean and not responded_type.is_integer():
+        raise InvalidDataError(
+            f"responses: column {rs.responded!r} is {responded_type}, not boolean. "
+            "Fix: pass True/False (or 1/0) for whether the customer responded."
+        )
+    when_type = schema[rs.contacted_at]
+    contacted = nw.col(rs.contacted_at)
+    if when_type != nw.Date:
+        if not isinstance(when_type, nw.Datetime):
+            raise InvalidDataError(
+                f"responses: column {rs.contacted_at!r} is {when_type}, not a date or datetime. "
+                "Fix: convert it, e.g. pd.to_datetime(df[col])."
+            )
+        if when_type.time_zone is not None:
+            contacted = contacted.dt.replace_time_zone(None)
+        contacted = contacted.dt.date()
+    per_customer = (
+        frame.filter(day_number(contacted) <= asof.day)
+        .group_by(nw.col(rs.customer_id).alias("customer_id"))
+        .agg(
+            nw.len().cast(nw.Int64).alias("campaigns_received"),
+            nw.col(rs.responded)
+            .cast(nw.Int64)
+            .fill_null(0)
+            .clip(0, 1)
+            .sum()
+            .cast(nw.Int64)
+            .alias("campaigns_responded"),
+        )
+    )
+    tx_type = table.collect_schema()["customer_id"]
+    if (tx_type == nw.String) != (per_customer.collect_schema()["customer_id"] == nw.String):
+        raise ConfigError(
+            "responses: customer ids are of another type than the transactions'. "
+            "Fix: cast both to the same type (e.g. text) first."
+        )
+    out = table.join(per_customer, on="customer_id", how="left")
+    received = nw.col("campaigns_received").fill_null(0).cast(nw.Int64)
+    responded = nw.col("campaigns_responded").fill_null(0).cast(nw.Int64)
+    return out.with_columns(
+        campaigns_received=received,
+        campaigns_responded=responded,
+        response_rate=nw.when(received > 0).then(responded / received).cast(nw.Float64),
+    )
+
+
+def _side_frame(native: Any, engine: Engine, name: str) -> Any:
+    """A side table (customers, responses) as a LazyFrame in the transactions' engine."""
+    theirs = engine_of(native, name=name)
     local = ("pandas", "polars", "polars-lazy", "pyarrow")
-    frame = nw.from_native(customers)
+    frame = nw.from_native(native)
     if theirs.kind in local and engine.kind in local:
         return frame.lazy(backend="polars") if isinstance(frame, nw.DataFrame) else frame
     if theirs.kind == engine.kind:
         return frame
     raise ConfigError(
-        f"customers is a {theirs.kind} frame but the transactions are {engine.kind}. "
+        f"{name} is a {theirs.kind} frame but the transactions are {engine.kind}. "
         "Fix: pass customers in the same engine (and, for DuckDB, the same connection) as tx."
     )
 
@@ -371,8 +478,13 @@ def _column_order(table: Any, wins: tuple[int, ...]) -> list[str]:
         *(f"spend_{w}d" for w in wins),
         "active_months_12",
         "consecutive_active_months",
+        "refund_amount",
     ]
+    if "discount_rate" in names:
+        head.append("discount_rate")
     for role in ("category", "channel"):
         if f"top_{role}" in names:
             head += [f"n_{_PLURAL[role]}", f"top_{role}", f"top_{role}_share"]
+    if "response_rate" in names:
+        head += ["campaigns_received", "campaigns_responded", "response_rate"]
     return head + [c for c in names if c not in head]
