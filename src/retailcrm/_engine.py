@@ -41,6 +41,22 @@ def _pandas_flavour(native: Any) -> PandasFlavour:
     return "numpy"
 
 
+def _nullable_type(arrow_type: Any) -> Any:
+    """pandas' nullable dtype for an Arrow type (``None``: pandas' default)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow_type):
+        return pd.Int64Dtype() if pa.types.is_signed_integer(arrow_type) else pd.UInt64Dtype()
+    if pa.types.is_floating(arrow_type):
+        return pd.Float64Dtype()
+    if pa.types.is_boolean(arrow_type):
+        return pd.BooleanDtype()
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return pd.StringDtype()
+    return None
+
+
 @attrs.frozen
 class Engine:
     """How a caller's frame came in, so results can go back out as the same kind.
@@ -80,10 +96,27 @@ class Engine:
             return pl_df.to_arrow()
         if self.pandas_flavour == "pyarrow":
             return pl_df.to_pandas(use_pyarrow_extension_array=True)
-        out = pl_df.to_pandas()
         if self.pandas_flavour == "nullable":
-            out = out.convert_dtypes(dtype_backend="numpy_nullable")
-        return out
+            return pl_df.to_arrow().to_pandas(types_mapper=_nullable_type)
+        return pl_df.to_pandas()
+
+    def small_native(self, table: Any, like: Any) -> Any:
+        """A small eager polars ``table`` (a summary, a coverage table, per-customer values)
+        as the caller's kind of frame; ``like`` is the caller's native input.
+
+        Lazy engines get a lazy frame: polars lazy a ``LazyFrame``, Spark a DataFrame of
+        ``like``'s session, DuckDB a relation of DuckDB's default connection (a relation does
+        not expose its connection).
+        """
+        if not self.is_lazy:
+            return self.to_native(nw.from_native(table, eager_only=True))
+        if self.kind == "duckdb":
+            import duckdb
+
+            return duckdb.from_arrow(table.to_arrow())
+        if self.kind == "spark":
+            return like.sparkSession.createDataFrame(table.to_pandas())
+        return table.lazy()
 
     def collect_small(self, frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
         """Collect a *small* result (a summary, a few example rows) into polars."""

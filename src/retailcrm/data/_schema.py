@@ -153,6 +153,8 @@ class CustomerSchema(_RoleMapping):
     birthday : str or None
         Date of birth (only month and day are used by birthday triggers).
 
+    Notes
+    -----
     Other columns of the customers frame are passed through to the feature table as
     attributes (region, gender, ...).
 
