@@ -1,0 +1,295 @@
+"""The Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005; Colombo & Jiang 1999).
+
+Numerics. With ``x`` repeat transactions of mean value ``m`` the log-likelihood of a customer is
+
+    ln L = ln G(px+q) - ln G(px) - ln G(q) + q ln(gamma) + (px-1) ln(m) + px ln(x)
+           - (px+q) ln(gamma + x m)
+
+(the density of the *mean* ``m``, Jacobian included, as in Fader & Hardie's 2013 note). It is
+evaluated with ``gammaln`` and written with ``log1p`` where it mixes terms of different size:
+``px ln(x m / (gamma + x m)) = -px log1p(gamma / (x m))`` and ``q ln(gamma / (gamma + x m)) =
+-q log1p(x m / gamma)``. The gradient is analytic (digamma functions). The rows are the distinct
+``(x, m)`` pairs weighted by their counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+from scipy import special
+
+from retailcrm.exceptions import InvalidDataError, format_rows
+from retailcrm.models._base import BaseFitter
+from retailcrm.models._inputs import FloatArray, summary_arrays
+
+__all__ = ["GammaGammaModel"]
+
+_COLUMNS = ("frequency", "monetary_value")
+
+
+class _Data(NamedTuple):
+    x: FloatArray
+    m: FloatArray
+
+
+def _rows(mask: Any) -> str:
+    rows = np.flatnonzero(mask)
+    return format_rows([int(i) for i in rows[:5]], total=int(rows.size))
+
+
+class GammaGammaModel(BaseFitter):
+    """The Gamma-Gamma model of the average value of a customer's transactions.
+
+    A customer's transaction values are Gamma(``p``, ``nu``) with a customer-specific scale
+    ``nu ~ Gamma(q, gamma)``; the model is fitted on each repeat buyer's number of repeat
+    transactions ``x`` and their mean value ``m_x``, and predicts the mean value of future
+    transactions. It is meant to be combined with a transaction model (for instance
+    :class:`BetaGeoModel`) in :func:`customer_lifetime_value`.
+
+    Parameters
+    ----------
+    penalizer : float, default 0.0
+        L2 penalty on the parameters added to the mean negative log-likelihood (lifetimes'
+        ``penalizer_coef``); 0 gives the maximum likelihood estimate.
+    initial_params : mapping of str to float, optional
+        Starting values for ``p, q, gamma``; default: deterministic moment-based starts.
+    max_iter : int, default 1000
+        Maximum optimiser iterations.
+
+    Attributes
+    ----------
+    params_ : dict of str to float
+        ``p`` (shape of a transaction's value), ``q`` and ``gamma`` (shape and rate of the
+        customers' scale ``nu``; ``gamma`` is in the currency's unit).
+    log_likelihood_ : float
+        Total log-likelihood over the customers.
+    standard_errors_ : dict of str to float
+        From the observed information (inverse Hessian), by the delta method.
+    covariance_ : numpy.ndarray
+        Covariance matrix of the estimates.
+    aic_, bic_ : float
+        Akaike and Bayesian information criteria.
+    n_customers_ : float
+        Number of customers fitted (sum of the weights).
+    n_iter_ : int
+        Optimiser iterations.
+
+    See Also
+    --------
+    customer_lifetime_value : combines a transaction model and this spend model.
+    btyd_summary : builds ``frequency`` and ``monetary_value``.
+
+    Notes
+    -----
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: Using iso-value curves for
+    customer base analysis. *Journal of Marketing Research* 42(4), 415-430; Fader, P. S. &
+    Hardie, B. G. S. (2013). The Gamma-Gamma model of monetary value (note); the model is that
+    of Colombo, R. & Jiang, W. (1999), *Journal of Interactive Marketing* 13(3), 2-12.
+
+    The likelihood is that of the note (see the module docstring), maximised over the
+    log-parameters with L-BFGS-B and the analytic gradient from deterministic starting values,
+    then polished by Newton steps. On the 946 repeat buyers of the CDNOW sample (calibration
+    1997-01-01 to 1997-09-30) with ``m_x`` the mean of the repeat purchase *days'* totals (the
+    convention of :func:`btyd_summary`: a day's lines are one transaction, the first purchase
+    is excluded) it gives ``p = 6.250, q = 3.744, gamma = 15.44``, the published
+    ``6.25, 3.74, 15.44``.
+
+    The model assumes that spend per transaction is independent of the number of
+    transactions; check that ``frequency`` and ``monetary_value`` of the repeat buyers are
+    only weakly correlated (0.11 on CDNOW) before relying on it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from retailcrm.models import GammaGammaModel
+    >>> repeat = pd.DataFrame({"frequency": [3, 4, 6, 2, 5, 3],
+    ...                        "monetary_value": [8.0, 15.0, 60.0, 25.0, 120.0, 40.0]})
+    >>> model = GammaGammaModel().fit(repeat)
+    >>> sorted(model.params_)
+    ['gamma', 'p', 'q']
+    >>> model.expected_spend(frequency=[0, 3], monetary_value=[0.0, 8.0]).round(2)
+    array([55.12, 13.85])
+    """
+
+    _param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
+
+    def fit(
+        self,
+        summary: Any = None,
+        *,
+        frequency: Any = None,
+        monetary_value: Any = None,
+        weights: Any = None,
+    ) -> GammaGammaModel:
+        """Fit the model by maximum likelihood on repeat buyers and return it.
+
+        Parameters
+        ----------
+        summary : dataframe, optional
+            Per-customer summary of repeat buyers with ``frequency`` (repeat transactions,
+            > 0) and ``monetary_value`` (their mean value, > 0), any engine; only those columns
+            are read. Or pass the two as keyword arrays.
+        frequency, monetary_value : array-like, optional
+            The summary as arrays, when ``summary`` is None.
+        weights : array-like, optional
+            Number of customers each row stands for (default 1).
+
+        Returns
+        -------
+        GammaGammaModel
+            The fitted model.
+
+        Raises
+        ------
+        InvalidDataError
+            A row has ``frequency`` 0 or ``monetary_value`` <= 0 (the message names the rows
+            and says to fit on ``summary[summary.frequency > 0]``), or values are missing or
+            not whole.
+        ConvergenceError
+            No starting point converged; the message says what to try.
+
+        Examples
+        --------
+        >>> from retailcrm.models import GammaGammaModel
+        >>> m = GammaGammaModel().fit(frequency=[3, 4, 6, 2, 5, 3],
+        ...                           monetary_value=[8, 15, 60, 25, 120, 40])
+        >>> m.n_customers_
+        6.0
+        >>> GammaGammaModel().fit(frequency=[0, 2], monetary_value=[0.0, 30.0])
+        Traceback (most recent call last):
+        ...
+        retailcrm.exceptions.InvalidDataError: GammaGammaModel.fit: frequency is 0 at row [0] ...
+        """
+        data = _repeat_buyers(summary, frequency, monetary_value)
+        return self._fit_data(data, weights)
+
+    # ------------------------------------------------------------------ likelihood
+    def _prepare(self, data: dict[str, FloatArray], weights: FloatArray) -> _Data:
+        return _Data(data["frequency"], data["monetary_value"])
+
+    def _initial_params(self, data: _Data, weights: FloatArray) -> FloatArray:
+        # Moments of the customers' mean spend, ignoring the noise of small x: m ~ p / nu with
+        # nu ~ Gamma(q, gamma), so CV^2(m) = 1 / (q - 2) and E[m] = p gamma / (q - 1).
+        n = weights.sum()
+        mean = float(weights @ data.m) / n
+        var = float(weights @ (data.m - mean) ** 2) / n
+        cv2 = var / (mean * mean) if mean > 0 else 1.0
+        q = float(np.clip(2.0 + 1.0 / max(cv2, 1e-3), 2.5, 50.0))
+        p = 2.0
+        return np.array([p, q, max(mean * (q - 1.0) / p, 1e-4)])
+
+    @staticmethod
+    def _loglik_terms(params: FloatArray, d: _Data) -> FloatArray:
+        p, q, g = params
+        px = p * d.x
+        xm = d.x * d.m
+        return np.asarray(
+            special.gammaln(px + q)
+            - special.gammaln(px)
+            - special.gammaln(q)
+            - np.log(d.m)
+            - px * np.log1p(g / xm)
+            - q * np.log1p(xm / g),
+            dtype=np.float64,
+        )
+
+    def _negloglik(self, log_params: FloatArray, data: _Data, weights: FloatArray) -> float:
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            ll = self._loglik_terms(np.exp(log_params), data)
+        return -float(weights @ ll)
+
+    def _negloglik_and_grad(
+        self, log_params: FloatArray, data: _Data, weights: FloatArray
+    ) -> tuple[float, FloatArray]:
+        params = np.exp(log_params)
+        p, q, g = params
+        d = data
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            ll = self._loglik_terms(params, d)
+            px = p * d.x
+            xm = d.x * d.m
+            dig = special.digamma(px + q)
+            g_p = weights @ (d.x * (dig - special.digamma(px) - np.log1p(g / xm)))
+            g_q = weights @ (dig - special.digamma(q) - np.log1p(xm / g))
+            g_g = weights @ (q / g - (px + q) / (g + xm))
+        grad = -np.array([g_p * p, g_q * q, g_g * g])
+        return -float(weights @ ll), grad
+
+    # ------------------------------------------------------------------ predictions
+    def expected_spend(
+        self,
+        summary: Any = None,
+        *,
+        frequency: Any = None,
+        monetary_value: Any = None,
+    ) -> FloatArray:
+        """Return each customer's expected value of a future transaction.
+
+        Parameters
+        ----------
+        summary : dataframe, optional
+            Per-customer summary with ``frequency`` and ``monetary_value`` (any engine); all
+            customers may be given, including those without repeat purchases. Or pass the two
+            as keyword arrays.
+        frequency, monetary_value : array-like, optional
+            The summary as arrays, when ``summary`` is None.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per customer, in summary order. Customers with ``frequency`` 0 get the
+            population mean ``p * gamma / (q - 1)`` (infinite when ``q <= 1``).
+
+        Notes
+        -----
+        Fader, Hardie & Lee (2005), equation (5), and Fader & Hardie (2013), equation (6):
+
+            E[Z | p, q, gamma, m_x, x] = p (gamma + x m_x) / (p x + q - 1),
+
+        a weighted mean of the population mean ``p gamma / (q - 1)`` and the customer's
+        observed mean ``m_x``, with weight ``p x / (p x + q - 1)`` on the latter.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from retailcrm.models import GammaGammaModel
+        >>> m = GammaGammaModel().fit(frequency=[3, 4, 6, 2, 5, 3],
+        ...                           monetary_value=[8, 15, 60, 25, 120, 40])
+        >>> summary = pd.DataFrame({"frequency": [0, 3, 5], "monetary_value": [0.0, 8.0, 120.0]})
+        >>> m.expected_spend(summary).round(2)
+        array([ 55.12,  13.85, 114.92])
+        """
+        self._check_fitted()
+        data = summary_arrays(summary, _COLUMNS, frequency=frequency, monetary_value=monetary_value)
+        p, q, g = self._param_values()
+        x, m = data["frequency"], data["monetary_value"]
+        den = p * x + q - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(den > 0, p * (g + x * m) / np.where(den > 0, den, 1.0), np.inf)
+        return np.asarray(out, dtype=np.float64)
+
+
+def _repeat_buyers(summary: Any, frequency: Any, monetary_value: Any) -> dict[str, FloatArray]:
+    data = summary_arrays(
+        summary, _COLUMNS, validate=False, frequency=frequency, monetary_value=monetary_value
+    )
+    x, m = data["frequency"], data["monetary_value"]
+    problems = []
+    zero = np.isfinite(x) & (x <= 0)
+    if zero.any():
+        problems.append(
+            f"frequency is 0 at {_rows(zero)} (customers without repeat purchases have no "
+            "repeat spend)"
+        )
+    nonpos = np.isfinite(m) & (m <= 0) & ~zero
+    if nonpos.any():
+        problems.append(f"monetary_value is not positive at {_rows(nonpos)}")
+    if problems:
+        raise InvalidDataError(
+            "GammaGammaModel.fit: "
+            + "; ".join(problems)
+            + ". Fix: fit on repeat buyers: summary[summary.frequency > 0] (and drop repeat "
+            "buyers whose repeat purchases were free: summary[summary.monetary_value > 0])."
+        )
+    return summary_arrays(None, _COLUMNS, frequency=x, monetary_value=m)

@@ -1,0 +1,77 @@
+"""Fixtures of the model tests: the CDNOW calibration summary (test scaffolding).
+
+The summary is built here with plain pandas, independently of retailcrm's ``btyd_summary``,
+following the conventions of Fader, Hardie & Lee (2005) for the 2,357-customer CDNOW sample:
+purchases on the same day are one transaction; calibration is 1997-01-01 to 1997-09-30
+inclusive; time in weeks of 7 days; ``frequency`` = distinct purchase days - 1, ``recency`` =
+(last - first purchase day) / 7 and ``T`` = (1997-09-30 - first purchase day) / 7 (so a customer
+who first bought on 1997-01-01 has T = 38.86 weeks, as in the authors' data set).
+``monetary_value`` is the mean spend per repeat transaction (0 without repeats).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+CDNOW_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdnow"
+CALIBRATION_END = pd.Timestamp("1997-09-30")
+
+
+def load_cdnow_sample(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFrame:
+    """The calibration summary (index: sample_id) of the CDNOW sample file."""
+    tx = pd.read_csv(
+        path,
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "sample_id", "date", "n_cds", "dollars"],
+        dtype={"date": str},
+    )
+    tx["date"] = pd.to_datetime(tx["date"], format="%Y%m%d")
+    cal = tx[tx["date"] <= CALIBRATION_END]
+    days = cal.groupby(["sample_id", "date"], as_index=False)["dollars"].sum()
+    g = days.groupby("sample_id")
+    first = g["date"].min()
+    last = g["date"].max()
+    n_days = g["date"].size()
+    total = g["dollars"].sum()
+    first_spend = days.sort_values("date").groupby("sample_id")["dollars"].first()
+    out = pd.DataFrame(
+        {
+            "frequency": (n_days - 1).astype("int64"),
+            "recency": (last - first).dt.days / 7.0,
+            "T": (CALIBRATION_END - first).dt.days / 7.0,
+        }
+    )
+    repeat_spend = total - first_spend
+    out["monetary_value"] = (repeat_spend / out["frequency"]).where(out["frequency"] > 0, 0.0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def cdnow_summary() -> pd.DataFrame:
+    """CDNOW sample calibration summary (2,357 customers, weeks); skips if the data is absent."""
+    path = CDNOW_DIR / "CDNOW_sample.txt"
+    if not path.exists():
+        pytest.skip(f"CDNOW sample not found at {path} (expected ../shared/data/cdnow)")
+    return load_cdnow_sample(path)
+
+
+@pytest.fixture(scope="session")
+def cdnow_transactions() -> pd.DataFrame:
+    """CDNOW sample transaction lines as retailcrm reads them: ``customer_id`` (the sample id),
+    ``timestamp`` (the date), ``amount`` (dollars); skips if the data is absent."""
+    path = CDNOW_DIR / "CDNOW_sample.txt"
+    if not path.exists():
+        pytest.skip(f"CDNOW sample not found at {path} (expected ../shared/data/cdnow)")
+    tx = pd.read_csv(
+        path,
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "n_cds", "amount"],
+        dtype={"date": str},
+    )
+    tx["timestamp"] = pd.to_datetime(tx["date"], format="%Y%m%d")
+    return tx[["customer_id", "timestamp", "amount"]]
