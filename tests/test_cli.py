@@ -17,6 +17,15 @@ def test_demo_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert "customers" in out and "300 total" in out
     assert "recency (days)" in out and "monetary (net spend)" in out
     assert "top categories by customers" in out
+    assert "segments (rule set " in out and "close friends" in out
+    assert "BG/NBD          r=" in out and "12-month CLV    mean" in out
+    # the segment shares add up to 100%
+    shares = [
+        float(line.split("%")[0].split()[-1])
+        for line in out.split("segments (rule set")[1].split("predictive value")[0].splitlines()[1:]
+        if "%" in line
+    ]
+    assert abs(sum(shares) - 100.0) < 0.5
 
 
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,9 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser(
         "demo",
-        help="generate the built-in sample retailer, compute customer features, print a summary",
-        description="Generate the built-in sample data, compute the customer feature table as "
-        "of the last day and print a readable summary.",
+        help="generate the built-in sample retailer and run the main analyses on it",
+        description="Generate the built-in sample data, validate and clean it, compute the "
+        "customer feature table as of the last day, segment customers with a rule set, fit "
+        "BG/NBD and Gamma-Gamma models and print a readable summary.",
     )
     demo.add_argument("--customers", type=int, default=5_000, help="number of customers (5000)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
@@ -55,7 +56,6 @@ def run_demo(customers: int, seed: int, as_of: str | None) -> str:
     report = validate_transactions(tx, as_of=as_of)
     cleaned, cleaning = clean_transactions(tx, as_of=as_of)
     feats = customer_features(cleaned, as_of=as_of, customers=data.customers)
-    elapsed = time.perf_counter() - t0
 
     buyers = feats[feats["frequency"] > 0]
     lines = [
@@ -85,8 +85,77 @@ def run_demo(customers: int, seed: int, as_of: str | None) -> str:
     ]
     top = buyers["top_category"].value_counts().head(5)
     lines += [f"  {name:<14}{count:>8,}" for name, count in top.items()]
+    lines += ["", *_segments_section(feats), "", *_clv_section(cleaned, as_of)]
+    elapsed = time.perf_counter() - t0
     lines += ["", f"done in {elapsed:.1f} s"]
     return "\n".join(lines)
+
+
+#: The boutique case's groups (DOMAIN.md), as a first-match rule set over the feature table.
+DEMO_SEGMENTS = {
+    "rules": [
+        {
+            "id": "close_friends",
+            "when": "orders_90d >= 4 and avg_order_value >= 100",
+            "label": "close friends",
+        },
+        {"id": "potential", "when": "2 <= orders_90d <= 3", "label": "potential partners"},
+        {"id": "new", "when": "tenure_days <= 30", "label": "new"},
+        {"id": "to_awaken", "when": "orders_180d <= 1", "label": "to be awakened"},
+    ],
+    "default": "steady",
+}
+
+
+def _segments_section(feats: Any) -> list[str]:
+    from retailcrm.rules import RuleSet
+
+    rules = RuleSet.from_dict(DEMO_SEGMENTS)
+    seg = rules.evaluate(feats, label_column="segment")
+    share = seg["segment"].value_counts(normalize=True)
+    out = [f"segments (rule set {rules.fingerprint}, first match wins)"]
+    for rule in rules.rules:
+        label = rule.effective_label
+        out.append(f"  {label:<22}{share.get(label, 0.0):>6.1%}   {rule.when}")
+    out.append(f"  {rules.default!s:<22}{share.get(rules.default, 0.0):>6.1%}   (no rule)")
+    return out
+
+
+def _clv_section(tx: Any, as_of: str) -> list[str]:
+    from retailcrm.models import (
+        BetaGeoModel,
+        GammaGammaModel,
+        btyd_summary,
+        customer_lifetime_value,
+    )
+
+    summary = btyd_summary(tx, observation_end=as_of, time_unit="W")
+    bgnbd = BetaGeoModel().fit(summary)
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    spend = GammaGammaModel().fit(repeat)
+    clv = customer_lifetime_value(
+        bgnbd, spend, repeat, horizon=12, time_unit="W", discount_rate=0.01, margin=0.3
+    )
+    params = ", ".join(f"{k}={v:.3f}" for k, v in bgnbd.params_.items())
+    alive = bgnbd.probability_alive(summary)
+    next_year = bgnbd.expected_purchases(52, summary)
+    top = clv.sort_values("clv", ascending=False).head(3)
+    out = [
+        "predictive value (BG/NBD + Gamma-Gamma, weeks)",
+        f"  BG/NBD          {params}  (log-likelihood {bgnbd.log_likelihood_:,.1f})",
+        f"  P(alive)        median {float(_median(alive)):.2f};"
+        f" {float((alive < 0.5).mean()):.1%} of customers below 0.5",
+        f"  next 52 weeks   {float(next_year.sum()):,.0f} repeat purchases expected",
+        f"  12-month CLV    mean {clv['clv'].mean():,.2f} (margin 30%, 1% a month); top: "
+        + ", ".join(f"{c} {v:,.0f}" for c, v in zip(top["customer_id"], top["clv"], strict=True)),
+    ]
+    return out
+
+
+def _median(values: Any) -> Any:
+    import numpy as np
+
+    return np.median(values)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
