@@ -11,12 +11,19 @@ interpreter (``--lifetimes-python``, a throw-away virtualenv; lifetimes is not a
 on exactly the same arrays, passed through a temporary ``.npz`` file. Each time is the best of
 ``--repeat`` runs and covers the whole ``fit`` call (input conversion, compression, optimiser,
 standard errors).
+
+``--blas-threads N`` caps the BLAS thread pools at ``N`` in both processes (threadpoolctl here,
+``OPENBLAS_NUM_THREADS`` etc. for lifetimes). On a small, busy machine OpenBLAS's worker
+threads can make SciPy's L-BFGS-B (which calls BLAS on tiny vectors) many times slower; this
+flag shows how much of a fit's time that is.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -109,7 +116,9 @@ def time_fit(cls: type, s: pd.DataFrame, repeat: int) -> tuple[float, dict[str, 
     return best, params
 
 
-def run_lifetimes(python: str, s: pd.DataFrame, repeat: int, models: str) -> dict:
+def run_lifetimes(
+    python: str, s: pd.DataFrame, repeat: int, models: str, blas_threads: int | None = None
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.npz"
         np.savez(
@@ -120,11 +129,16 @@ def run_lifetimes(python: str, s: pd.DataFrame, repeat: int, models: str) -> dic
         )
         script = Path(tmp) / "lt.py"
         script.write_text(LIFETIMES_SCRIPT)
+        env = dict(os.environ)
+        if blas_threads is not None:
+            for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                env[var] = str(blas_threads)
         res = subprocess.run(
             [python, str(script), str(path), str(repeat), models],
             capture_output=True,
             text=True,
             check=True,
+            env=env,
         )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -139,7 +153,23 @@ def main() -> None:
         action="store_true",
         help="do not run lifetimes' Pareto/NBD on the synthetic data (slow)",
     )
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="cap the BLAS thread pools of both libraries at this many threads",
+    )
     args = ap.parse_args()
+    limit: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(limits=args.blas_threads, user_api="blas")
+    with limit:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     rows = []
     datasets = [
         ("CDNOW sample (2,357, weeks)", cdnow_summary(), args.repeat),
@@ -153,7 +183,7 @@ def main() -> None:
                 if (args.skip_lifetimes_pareto_large and "synthetic" in label)
                 else "bgnbd,pareto"
             )
-            lt = run_lifetimes(args.lifetimes_python, s, rep, models)
+            lt = run_lifetimes(args.lifetimes_python, s, rep, models, args.blas_threads)
             print("lifetimes versions:", lt["versions"], file=sys.stderr)
         for name, cls in [("bgnbd", BetaGeoModel), ("pareto", ParetoNBDModel)]:
             ours, params = time_fit(cls, s, rep)
@@ -166,6 +196,9 @@ def main() -> None:
                     "lifetimes_s": None if theirs is None else round(theirs, 4),
                     "speedup": None if theirs is None else round(theirs / ours, 1),
                     "params": {k: round(v, 4) for k, v in params.items()},
+                    "lifetimes_params": {
+                        k: round(v, 4) for k, v in lt.get(name, {}).get("params", {}).items()
+                    },
                 }
             )
             print(rows[-1], file=sys.stderr)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from retailcrm.exceptions import NotFittedError
-from retailcrm.models import BetaGeoModel
+from retailcrm.models import BetaGeoModel, ModifiedBetaGeoModel
 
 # lifetimes 0.11.3 (numpy 1.26.4, pandas 1.5.3, scipy 1.12.0), BetaGeoFitter on the same
 # summary, for sample ids 1, 2, 3, 18, 1516: conditional_probability_alive and
@@ -167,3 +167,97 @@ def test_accepts_polars_and_arrays_same(cdnow_summary: pd.DataFrame) -> None:
     a = BetaGeoModel().fit(pl.from_pandas(s)).params_
     b = BetaGeoModel().fit(frequency=s["frequency"], recency=s["recency"], T=s["T"]).params_
     assert a == b
+
+
+# ---------------------------------------------------------------- conditional purchase PMF
+HEAVY = {
+    "frequency": [0, 1, 2, 29, 132, 132],
+    "recency": [0.0, 1, 30, 38, 200, 150],
+    "T": [38.0, 38, 32, 38.5, 200, 200],
+}
+
+
+def _mp_conditional_pmf(
+    params: tuple[float, ...], shift: int, n: int, t: float, x: int, tx: float, T: float
+) -> float:
+    """From the joint likelihood of the history and the future count given (lambda, p): the
+    lambda-integrals in closed form, the p-integral by mpmath quadrature."""
+    mp.mp.dps = 30
+    r, alpha, a, b = (mp.mpf(v) for v in params)
+    t, tx, T = mp.mpf(t), mp.mpf(tx), mp.mpf(T)
+
+    def lam(j: int, c: mp.mpf) -> mp.mpf:  # E[lambda^j e^(-lambda c)], lambda ~ Gamma(r, alpha)
+        return mp.exp(mp.loggamma(r + j) - mp.loggamma(r) + r * mp.log(alpha) - (r + j) * mp.log(c))
+
+    def pois(i: int) -> mp.mpf:  # E[lambda^x e^(-lambda T) P(K = i)], K ~ Poisson(lambda t)
+        return t**i / mp.factorial(i) * lam(x + i, alpha + T + t)
+
+    can_die = x > 0 or shift == 1  # a dropout just after the last purchase
+
+    def joint(p: mp.mpf, with_future: bool) -> mp.mpf:
+        dens = p ** (a - 1) * (1 - p) ** (b - 1) / mp.beta(a, b)
+        if with_future:  # alive at T, then n purchases in (T, T + t]
+            future = pois(n) * (1 - p) ** n
+            if n > 0:
+                future += (
+                    p * (1 - p) ** (n - 1) * (lam(x, alpha + T) - sum(pois(i) for i in range(n)))
+                )
+            total = (1 - p) ** (x + shift) * future
+            if n == 0 and can_die:
+                total += (1 - p) ** (x + shift - 1) * p * lam(x, alpha + tx)
+        else:  # the history alone
+            total = (1 - p) ** (x + shift) * lam(x, alpha + T)
+            if can_die:
+                total += (1 - p) ** (x + shift - 1) * p * lam(x, alpha + tx)
+        return dens * total
+
+    num = mp.quad(lambda p: joint(p, True), [0, 1])
+    den = mp.quad(lambda p: joint(p, False), [0, 1])
+    return float(num / den)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+@pytest.mark.parametrize("t", [0.5, 39.0, 200.0])
+def test_conditional_pmf_sums_to_one_with_mean_expected_purchases(
+    cdnow_summary: pd.DataFrame, cls: type[BetaGeoModel], t: float
+) -> None:
+    m = cls().fit(cdnow_summary)
+    n = np.arange(0, 800)[:, None]
+    p = m.conditional_probability_of_purchases(n, t, **HEAVY)
+    assert np.all((p >= 0) & (p <= 1))
+    np.testing.assert_allclose(p.sum(axis=0), 1.0, rtol=1e-11)
+    np.testing.assert_allclose((n * p).sum(axis=0), m.expected_purchases(t, **HEAVY), rtol=1e-10)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_conditional_pmf_matches_mpmath(
+    cdnow_summary: pd.DataFrame, cls: type[BetaGeoModel]
+) -> None:
+    m = cls().fit(cdnow_summary)
+    params = tuple(m.params_[k] for k in ("r", "alpha", "a", "b"))
+    shift = 1 if cls is ModifiedBetaGeoModel else 0
+    for x, tx, T in [(0, 0.0, 38.0), (2, 30.0, 32.0), (7, 20.0, 38.0)]:
+        n = np.array([0, 1, 3])
+        got = m.conditional_probability_of_purchases(
+            n, 39.0, frequency=[x] * 3, recency=[tx] * 3, T=[T] * 3
+        )
+        ref = [_mp_conditional_pmf(params, shift, int(k), 39.0, x, tx, T) for k in n]
+        np.testing.assert_allclose(got, ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_conditional_pmf_of_a_new_customer_is_the_unconditional_pmf(
+    cdnow_summary: pd.DataFrame, cls: type[BetaGeoModel]
+) -> None:
+    """At x = t_x = T = 0 the history says nothing (the modified model's dropout at the first
+    purchase is then in P(alive))."""
+    m = cls().fit(cdnow_summary)
+    n = np.arange(6)
+    got = m.conditional_probability_of_purchases(
+        n, 20.0, frequency=[0] * 6, recency=[0] * 6, T=[0] * 6
+    )
+    np.testing.assert_allclose(got, m.probability_of_purchases(n, 20.0), rtol=1e-12)
+    zero = m.conditional_probability_of_purchases(
+        [0, 1], 0.0, frequency=[3, 3], recency=[5, 5], T=[9, 9]
+    )
+    np.testing.assert_allclose(zero, [1.0, 0.0])

@@ -32,6 +32,7 @@ what to try, when no start converges.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self
@@ -62,6 +63,18 @@ def wdot(a: Any, b: Any) -> float:
 
 def _fmt(value: float) -> str:
     return f"{value:.4g}"
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _single_blas_thread() -> Any:
+    """Context manager limiting BLAS to one thread (a cached controller: ~15 µs a call)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class BaseFitter:
@@ -296,14 +309,19 @@ class BaseFitter:
         start: FloatArray,
     ) -> tuple[FloatArray, float, FloatArray, FloatArray | None, int, str]:
         bounds = [(-LOG_BOUND, LOG_BOUND)] * start.size
-        res = optimize.minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-9, "maxls": 50},
-        )
+        # L-BFGS-B calls BLAS on vectors of 2-4 parameters; waking a BLAS thread pool for
+        # those costs more than the whole fit (scipy#22438), so the optimiser runs on one
+        # BLAS thread. The likelihood itself is numpy element-wise work, which BLAS threads
+        # do not speed up anyway.
+        with _single_blas_thread():
+            res = optimize.minimize(
+                objective,
+                start,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-9, "maxls": 50},
+            )
         theta = np.clip(np.asarray(res.x, dtype=np.float64), -LOG_BOUND, LOG_BOUND)
         value, grad = objective(theta)
         nit = int(res.nit)

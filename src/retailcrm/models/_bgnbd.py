@@ -104,6 +104,29 @@ def _expected_alive_quadrature(
     return np.asarray(np.sum(wts * g, axis=-1) / 2, dtype=np.float64)
 
 
+def _new_customer_pmf(
+    nn: FloatArray, tt: FloatArray, r: Any, alpha: Any, a: Any, b: Any, k: int
+) -> FloatArray:
+    """``P(X(t) = n)`` of a customer alive at time 0 (Fader, Hardie & Lee 2005, equation 8;
+    ``k = 1``: the modified model, which may also drop out at time 0)."""
+    p = alpha / (alpha + tt)
+    lb = special.betaln(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_nb = (
+            special.gammaln(r + nn)
+            - special.gammaln(r)
+            - special.gammaln(nn + 1)
+            + r * np.log(p)
+            + special.xlogy(nn, 1 - p)
+        )
+        first = np.exp(special.betaln(a, b + nn + k) - lb + log_nb)
+        pos = nn > 0 if k == 0 else np.ones(nn.shape, dtype=bool)
+        tail = np.where(nn > 0, special.betainc(np.maximum(nn, 1), r, 1 - p), 1.0)
+        nsafe = np.where(pos, nn, 1 - k)
+        second = np.where(pos, np.exp(special.betaln(a + 1, b + nsafe + k - 1) - lb) * tail, 0.0)
+    return np.asarray(first + second, dtype=np.float64)
+
+
 class _BetaGeoFamily(BaseFitter):
     """BG/NBD (``_shift = 0``) and MBG/NBD (``_shift = 1``) likelihood and predictions."""
 
@@ -386,26 +409,64 @@ class _BetaGeoFamily(BaseFitter):
         array([0.356, 0.403, 0.097])
         """
         r, alpha, a, b = self._param_values()
-        k = self._shift
         nn, tt = np.broadcast_arrays(_check_n(n), _check_t(t))
-        p = alpha / (alpha + tt)
-        lb = special.betaln(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_nb = (
-                special.gammaln(r + nn)
-                - special.gammaln(r)
-                - special.gammaln(nn + 1)
-                + r * np.log(p)
-                + special.xlogy(nn, 1 - p)
-            )
-            first = np.exp(special.betaln(a, b + nn + k) - lb + log_nb)
-            pos = nn > 0 if k == 0 else np.ones(nn.shape, dtype=bool)
-            tail = np.where(nn > 0, special.betainc(np.maximum(nn, 1), r, 1 - p), 1.0)
-            nsafe = np.where(pos, nn, 1 - k)
-            second = np.where(
-                pos, np.exp(special.betaln(a + 1, b + nsafe + k - 1) - lb) * tail, 0.0
-            )
-        return _as_float_or_array(np.asarray(first + second, dtype=np.float64))
+        return _as_float_or_array(_new_customer_pmf(nn, tt, r, alpha, a, b, self._shift))
+
+    def conditional_probability_of_purchases(
+        self,
+        n: Any,
+        t: Any,
+        summary: Any = None,
+        *,
+        frequency: Any = None,
+        recency: Any = None,
+        T: Any = None,
+    ) -> FloatArray:
+        """Return each customer's probability of making exactly ``n`` purchases in the next
+        ``t`` time units, given their history.
+
+        Parameters
+        ----------
+        n : int or array of int
+            Number of purchases in ``(T, T + t]``.
+        t : float or array
+            Length of the future period, in the summary's time unit.
+        summary : dataframe, optional
+            Per-customer summary with ``frequency``, ``recency``, ``T``; or pass the arrays as
+            keywords. ``n`` and ``t`` broadcast against the customers.
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities in [0, 1], one per customer (summing to 1 over ``n``).
+
+        Notes
+        -----
+        Given ``(x, t_x, T)`` and alive at ``T``, the customer's ``lambda`` and ``p`` are
+        independent, ``Gamma(r+x, alpha+T)`` and ``Beta(a, b+x)`` (``Beta(a, b+x+1)`` in the
+        modified model, which also survived the first purchase), and the future is the
+        process of a new customer with those parameters; a customer who has dropped out buys
+        nothing. So ``P(X(T, T+t] = n) = P(alive) P_new(n, t | r+x, alpha+T, a, b+x) +
+        (1 - P(alive)) [n = 0]``, with ``P_new`` Fader, Hardie & Lee's (2005) equation (8)
+        (the BG/NBD form: after the first purchase, dropout follows purchases in both models).
+        Its mean over ``n`` is :meth:`expected_purchases`.
+
+        Examples
+        --------
+        >>> from retailcrm.models import BetaGeoModel
+        >>> m = BetaGeoModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
+        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
+        >>> m.conditional_probability_of_purchases(
+        ...     0, 10, frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(3)
+        array([0.798, 0.277])
+        """
+        x, t_x, T_ = self._customers(summary, frequency, recency, T)
+        nn, tt, x, t_x, T_ = np.broadcast_arrays(_check_n(n), _check_t(t), x, t_x, T_)
+        r, alpha, a, b = self._param_values()
+        alive = special.expit(-self._log_odds_dead(x, t_x, T_))
+        fresh = _new_customer_pmf(nn, tt, r + x, alpha + T_, a, b + x + self._shift, 0)
+        out = alive * fresh + (1.0 - alive) * (nn == 0)
+        return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
 
 
 class BetaGeoModel(_BetaGeoFamily):

@@ -8,16 +8,25 @@ Numerics. Following Fader & Hardie's note on implementing the model, a customer'
 Writing ``H(t) = s ∫_t^∞ (α+τ)^-(r+x) (β+τ)^-(s+1) dτ / P(t)``, a number in (0, 1) (the
 expected value of ``((α+t)/(α+τ))^(r+x)`` over the remaining lifetime of a customer alive at
 ``t``), the bracket is ``P(T) (1 - H(T)) + P(t_x) H(t_x)``: a sum of two non-negative terms,
-evaluated with ``logaddexp``, so there is no cancellation and no overflow for heavy buyers.
+added in log space, so there is no cancellation and no overflow for heavy buyers.
 
 ``H`` is the note's Gauss hypergeometric function after Euler's transformation,
 ``H = s/(r+s+x) · 2F1(1, r+x; r+s+x+1; u)`` with ``u = (α-β)/(α+t)`` when ``α >= β`` (and
 ``(1-u) 2F1(1, s+1; r+s+x+1; u)`` with ``u = (β-α)/(β+t)`` otherwise). Its power series has
-positive terms and is summed directly when ``|u| <= 1/2``; elsewhere (extreme parameter values,
-which SciPy's ``hyp2f1`` returns as NaN for large ``x``) ``H`` is computed from the integral
+positive terms (each below ``u^j``) and is summed directly when ``u <= 0.9``, to as many terms
+as the largest ``u`` of each class of pairs needs; its coefficients depend on ``x`` only and its
+powers on ``t`` only. Elsewhere (extreme parameter values, which SciPy's ``hyp2f1`` returns as
+NaN for large ``x``) ``H`` is computed from the integral
 ``H = ∫ s e^y (1+e^y)^-(s+1) (1+ε e^y)^-(r+x) dy`` over the real line, ``ε = (β+t)/(α+t)``, by
 the trapezoidal rule in log space (exponentially convergent for this analytic integrand) plus
 the exact tail. ``H`` is evaluated once per distinct ``(x, t)`` pair.
+
+Gradient. The fit uses the analytic gradient with respect to ``(ln r, ln α, ln s, ln β)`` of the
+same representation: the series is differentiated term by term (``d ln c_j/db = Σ_{i<j}
+1/(b+i)``, ``d ln c_j/dc = -Σ_{i<j} 1/(c+i)``) and the integral under the integral sign
+(the trapezoidal weights of ``d ln f``). The rows' weights are summed by pair (with each row's
+shares of the bracket's two terms), so ``ln P``, ``ln H`` and their derivatives are evaluated
+once per pair, and the per-fit constants (distinct ``x`` and pairs, weight totals) once per fit.
 """
 
 from __future__ import annotations
@@ -118,7 +127,8 @@ def _series_block(
     j = np.arange(n_terms, dtype=np.float64)[:, None]
     # The coefficients depend on x only: (term, distinct x) arrays, gathered for each pair and
     # contracted with the powers of u. With ``grad`` the contraction also gives
-    # dS/db = sum_j c_j S_bj u^j, -dS/dm1 = sum_j c_j S_mj u^j and u dS/du = sum_j j c_j u^j.
+    # dS/db = sum_j c_j Sb_j u^j, -dS/dm1 = sum_j c_j Sm_j u^j and u dS/du = sum_j j c_j u^j,
+    # with Sb_j = sum_{i<j} 1/(b+i) and Sm_j = sum_{i<j} 1/(m1+i) (rows 1..J hold j = 1..J).
     bj = bx + j
     mj = m1x + j
     coef = np.cumprod(bj / mj, axis=0)  # c_1 .. c_J
@@ -288,6 +298,35 @@ def _log_h(
     return np.minimum(out, 0.0), dout
 
 
+def _new_customer_pmf(
+    nn: FloatArray, tt: FloatArray, r: Any, alpha: Any, s: float, beta: Any
+) -> FloatArray:
+    """``P(X(t) = n)`` of a customer alive at time 0 (see
+    :meth:`ParetoNBDModel.probability_of_purchases`); ``r``, ``alpha``, ``beta`` may be arrays
+    broadcasting with ``nn`` and ``tt``."""
+    r, alpha, beta = (np.asarray(v, dtype=np.float64)[..., None] for v in (r, alpha, beta))
+
+    def nb(n_: Any, tau: Any) -> Any:
+        p = alpha / (alpha + tau)
+        return np.exp(
+            special.gammaln(r + n_)
+            - special.gammaln(r)
+            - special.gammaln(n_ + 1)
+            + r * np.log(p)
+            + special.xlogy(n_, 1 - p)
+        )
+
+    nodes, wts = np.polynomial.legendre.leggauss(200)
+    w_t = (beta[..., 0] / (beta[..., 0] + tt)) ** s  # P(tau > t)
+    lo = w_t[..., None]
+    w = lo + (1 - lo) * (nodes + 1) / 2
+    with np.errstate(divide="ignore", over="ignore"):
+        tau = beta * special.expm1(-np.log(w) / s)
+    integral = (1 - w_t) / 2 * np.sum(wts * nb(nn[..., None], tau), axis=-1)
+    out = w_t * nb(nn[..., None], tt[..., None])[..., 0] + integral
+    return np.asarray(out, dtype=np.float64)
+
+
 class ParetoNBDModel(BaseFitter):
     """The Pareto/NBD model of repeat purchasing, fitted by maximum likelihood.
 
@@ -328,8 +367,8 @@ class ParetoNBDModel(BaseFitter):
     Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987). Counting your customers: Who are
     they and what will they do next? *Management Science* 33(1), 1-24; Fader, P. S. &
     Hardie, B. G. S. (2005). A note on deriving the Pareto/NBD model and related expressions.
-    The likelihood is evaluated as described in the module docstring; the gradient is by
-    central differences. On the CDNOW sample (weeks) the fit reproduces
+    The likelihood and its analytic gradient are evaluated as described in the module
+    docstring. On the CDNOW sample (weeks) the fit reproduces
     ``r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669``, log-likelihood -9595.0.
 
     Examples
@@ -670,23 +709,62 @@ class ParetoNBDModel(BaseFitter):
         """
         r, alpha, s, beta = self._param_values()
         nn, tt = np.broadcast_arrays(_check_n(n), _check_t(t))
+        return _as_float_or_array(_new_customer_pmf(nn, tt, r, alpha, s, beta))
 
-        def nb(n_: Any, tau: Any) -> Any:
-            p = alpha / (alpha + tau)
-            return np.exp(
-                special.gammaln(r + n_)
-                - special.gammaln(r)
-                - special.gammaln(n_ + 1)
-                + r * np.log(p)
-                + special.xlogy(n_, 1 - p)
-            )
+    def conditional_probability_of_purchases(
+        self,
+        n: Any,
+        t: Any,
+        summary: Any = None,
+        *,
+        frequency: Any = None,
+        recency: Any = None,
+        T: Any = None,
+    ) -> FloatArray:
+        """Return each customer's probability of making exactly ``n`` purchases in the next
+        ``t`` time units, given their history.
 
-        nodes, wts = np.polynomial.legendre.leggauss(200)
-        w_t = (beta / (beta + tt)) ** s  # P(tau > t)
-        lo = w_t[..., None]
-        w = lo + (1 - lo) * (nodes + 1) / 2
-        with np.errstate(divide="ignore", over="ignore"):
-            tau = beta * special.expm1(-np.log(w) / s)
-        integral = (1 - w_t) / 2 * np.sum(wts * nb(nn[..., None], tau), axis=-1)
-        out = w_t * nb(nn, tt) + integral
-        return _as_float_or_array(np.asarray(out, dtype=np.float64))
+        Parameters
+        ----------
+        n : int or array of int
+            Number of purchases in ``(T, T + t]``.
+        t : float or array
+            Length of the future period, in the summary's time unit.
+        summary : dataframe, optional
+            Per-customer summary with ``frequency``, ``recency``, ``T``; or pass the arrays as
+            keywords. ``n`` and ``t`` broadcast against the customers.
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities in [0, 1], one per customer (summing to 1 over ``n``).
+
+        Notes
+        -----
+        Given ``(x, t_x, T)`` and alive at ``T``, the customer's ``lambda`` and ``mu`` are
+        independent, ``Gamma(r+x, alpha+T)`` and ``Gamma(s, beta+T)``, and (lifetimes being
+        memoryless) the future is the process of a new customer with those parameters; a
+        customer who has dropped out buys nothing. So ``P(X(T, T+t] = n) = P(alive)
+        P_new(n, t | r+x, alpha+T, s, beta+T) + (1 - P(alive)) [n = 0]``, with ``P_new`` as in
+        :meth:`probability_of_purchases`. This equals Fader & Hardie's (2014) closed form
+        (note 028, equation 16, lifetimes' ``conditional_probability_of_n_purchases_up_to_time``)
+        without its alternating sum of hypergeometric terms, so it stays accurate for heavy
+        buyers. Its mean over ``n`` is :meth:`expected_purchases`.
+
+        Examples
+        --------
+        >>> from retailcrm.models import ParetoNBDModel
+        >>> m = ParetoNBDModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
+        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
+        >>> m.conditional_probability_of_purchases(
+        ...     0, 10, frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(3)
+        array([0.998, 0.568])
+        """
+        d = self._customers(summary, frequency, recency, T)
+        x, T_ = d.x, d.pair_t[d.i_T]
+        alive = np.exp(self._log_prob_alive(d))
+        nn, tt, x, T_, alive = np.broadcast_arrays(_check_n(n), _check_t(t), x, T_, alive)
+        r, alpha, s, beta = self._param_values()
+        fresh = _new_customer_pmf(nn, tt, r + x, alpha + T_, s, beta + T_)
+        out = alive * fresh + (1.0 - alive) * (nn == 0)
+        return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
