@@ -56,7 +56,7 @@ ERRORS: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]
         frame,
         {"schema": TransactionSchema(amount="total")},
         MissingColumnsError,
-        r"missing column 'total'.*TransactionSchema\(amount='total'\)",
+        r"missing column 'total'.*TransactionSchema\(amount='<your column>'\)",
     ),
     (
         "amounts as words",
@@ -197,6 +197,16 @@ def test_bad_input_raises_our_error(
     assert isinstance(info.value, RetailCRMError)
     if before is not None:
         pd.testing.assert_frame_equal(tx, before)  # nothing mutated, even on failure
+
+
+def test_missing_column_fix_uses_the_close_match() -> None:
+    with pytest.raises(MissingColumnsError, match=r"TransactionSchema\(timestamp='timestmp'\)"):
+        customer_features(frame().rename(columns={"timestamp": "timestmp"}), as_of=AS_OF)
+
+
+def test_decimal_comma_fix_is_right() -> None:
+    with pytest.raises(InvalidDataError, match=r"str.replace\('.', ''\).str.replace\(',', '.'\)"):
+        customer_features(frame(amount=["12,50", "1", "2"]), as_of=AS_OF)
 
 
 def test_missing_columns_error_is_a_key_error_with_hints() -> None:

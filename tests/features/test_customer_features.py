@@ -283,3 +283,62 @@ def test_invariants(tx: pd.DataFrame, as_of_day: int, seed: int) -> None:
             rel_tol=1e-9,
             abs_tol=1e-9,
         )
+
+
+def test_fully_refunded_multi_line_order_is_no_purchase_in_any_line_order() -> None:
+    """Float sums of cancelling lines are ±1e-15 depending on order; that is not a purchase."""
+    amounts = [8.62, -125.12, 125.12, -8.62]
+    days = ["2024-01-05", "2024-01-12", "2024-01-05", "2024-01-12"]
+    for perm in ([0, 1, 2, 3], [0, 2, 1, 3], [1, 3, 0, 2], [3, 2, 1, 0]):
+        tx = pd.DataFrame(
+            {
+                "customer_id": ["a"] * 4,
+                "order_id": [1] * 4,
+                "timestamp": pd.to_datetime([days[i] for i in perm]),
+                "amount": [amounts[i] for i in perm],
+            }
+        )
+        row = customer_features(tx, as_of="2024-01-31").iloc[0]
+        assert row["frequency"] == 0 and pd.isna(row["recency_days"])
+        assert abs(row["monetary"]) < 1e-12
+
+
+@given(
+    prices=st.lists(st.floats(0.01, 999.99).map(lambda v: round(v, 2)), min_size=1, max_size=6),
+    seed=st.integers(0, 2**16),
+)
+def test_cancelled_orders_do_not_depend_on_row_order(prices: list[float], seed: int) -> None:
+    lines = [(p, "2024-02-01") for p in prices] + [(-p, "2024-02-03") for p in prices]
+    tx = pd.DataFrame(
+        {
+            "customer_id": "a",
+            "order_id": 7,
+            "timestamp": pd.to_datetime([d for _, d in lines]),
+            "amount": [a for a, _ in lines],
+        }
+    )
+    shuffled = tx.sample(frac=1.0, random_state=seed)
+    for frame in (tx, shuffled, pl.from_pandas(shuffled.reset_index(drop=True))):
+        out = to_polars(customer_features(frame, as_of="2024-02-29"))
+        assert out["frequency"].to_list() == [0]
+
+
+@pytest.mark.parametrize("engine", ["pandas-numpy", "polars-eager"])
+def test_partitioned_aggregation_gives_the_same_table(
+    engine: str,
+    small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Large eager inputs are aggregated in customer partitions; the result must not change."""
+    import retailcrm.features._customer as impl
+
+    tx, customers, _ = small_retailer
+    native = make_native(engine, tx)
+    whole = to_polars(customer_features(native, as_of="2024-10-15", customers=customers))
+    monkeypatch.setattr(impl, "PARTITION_LINES", 100)  # several partitions on this sample
+    calls = []
+    original = impl._aggregate_all
+    monkeypatch.setattr(impl, "_aggregate_all", lambda *a: calls.append(1) or original(*a))
+    parts = to_polars(customer_features(native, as_of="2024-10-15", customers=customers))
+    assert len(calls) > 3
+    polars.testing.assert_frame_equal(parts, whole, rel_tol=1e-12)

@@ -23,7 +23,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, parse_as_of
-from retailcrm._engine import Engine, engine_of
+from retailcrm._engine import Engine, engine_of, pandas_to_polars
 from retailcrm.data._report import Problem, ValidationReport
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
@@ -214,8 +214,9 @@ def _pd_numeric(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
             role,
             n_bad,
             f"{_plural(n_bad, 'value')} in {role} {'is' if n_bad == 1 else 'are'} not a number",
-            f"convert {role} to numbers (remove currency symbols and thousands separators, "
-            f"e.g. pd.to_numeric(df[col].str.replace(',', ''))).",
+            f"convert {role} to numbers: drop currency symbols and thousands separators and use "
+            f"'.' for decimals (for '1.234,50' style text: "
+            f"pd.to_numeric(s.str.replace('.', '').str.replace(',', '.'))).",
             rows=_pd_rows(index, bad),
             examples=list(series[bad].head(N_EXAMPLES)),
         )
@@ -514,13 +515,15 @@ def inspect_transactions(
     roles = {r: c for r, c in schema.roles.items() if c in columns or r in schema.required_roles}
     missing = [c for r, c in roles.items() if c not in columns]
     if missing:
+        hints = MissingColumnsError(missing, available=columns).hints
+        mapping = ", ".join(
+            f"{r}={hints.get(c, '<your column>')!r}" for r, c in roles.items() if c in missing
+        )
         err = MissingColumnsError(
             missing,
             available=columns,
             role=name,
-            fix="rename the column(s) or map them with TransactionSchema("
-            + ", ".join(f"{r}={c!r}" for r, c in roles.items() if c in missing)
-            + ").",
+            fix=f"rename the column(s) or map them with TransactionSchema({mapping}).",
         )
         problem = Problem(
             code="missing_columns",
@@ -535,7 +538,7 @@ def inspect_transactions(
     ins = _Inspector(schema=schema, native=tx, engine=engine, level=level)
     if engine.kind == "pandas":
         frame = _pandas_prepass(ins, roles)
-        lf = nw.from_native(frame, eager_only=True).lazy(backend="polars")
+        lf = pandas_to_polars(frame)
         lf, checks = _nw_normalise(ins, lf, {r: r for r in roles})
         index = tx.index
     else:

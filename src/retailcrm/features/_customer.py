@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
-from retailcrm._engine import Engine, engine_of
+from retailcrm._engine import Engine, engine_of, pandas_to_polars
 from retailcrm.data._prepare import PreparedTransactions, prepare_transactions
 from retailcrm.data._schema import CustomerSchema, ResponseSchema, TransactionSchema
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
@@ -18,6 +19,11 @@ __all__ = ["ReturnsPolicy", "customer_features", "purchase_occasions"]
 ReturnsPolicy = Literal["net", "exclude", "keep"]
 _RETURNS = ("net", "exclude", "keep")
 _PLURAL = {"category": "categories", "channel": "channels"}
+#: An occasion's net spend counts as positive when it exceeds this share of its gross spend:
+#: float sums of lines that cancel out are not exactly zero, and not in a repeatable way.
+NET_TOLERANCE = 1e-9
+#: Eager inputs with more lines than this are aggregated in partitions of customers.
+PARTITION_LINES = 4_000_000
 
 
 def _check_windows(windows: Any) -> tuple[int, ...]:
@@ -43,7 +49,8 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
 
     Columns: ``customer_id``, ``date`` (first date of the occasion), ``day`` (its day number),
     ``net`` (sum of the amounts the policy counts), ``is_purchase`` (whether it is a purchase
-    occasion under the returns policy), ``refund`` (refunded amount, a positive number, whatever
+    occasion under the returns policy; a net of at most ``NET_TOLERANCE`` times the gross
+    spend counts as zero, since float sums of cancelling lines are not exactly zero), ``refund`` (refunded amount, a positive number, whatever
     the policy) and, with a ``discount`` column, ``discount`` and ``list_amount`` (amount plus
     discount) of its purchase lines. Lines with a null ``order_id`` form one occasion per
     customer-day.
@@ -83,7 +90,10 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
         ]
         extra += ["discount", "list_amount"]
     occ = lf.group_by(keys).agg(*aggs).with_columns(day=nw.col("__first_day"))
-    is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net") > 0
+    # Float sums of a fully refunded order can land on ±1e-15 depending on the order of the
+    # lines (and of the engine's parallel partial sums); "positive" means above that noise.
+    positive_net = nw.col("net") > nw.col("__gross") * NET_TOLERANCE
+    is_purchase = nw.col("__gross") > 0 if returns == "keep" else positive_net
     return occ.select("customer_id", "date", "day", "net", is_purchase.alias("is_purchase"), *extra)
 
 
@@ -194,12 +204,7 @@ def customer_features(
     prepared = prepare_transactions(tx, schema=schema, as_of=as_of)
     asof = prepared.as_of
     assert asof is not None
-    occ = purchase_occasions(prepared, returns=returns)
-    table = _aggregate(occ, asof, wins)
-    for role in ("category", "channel"):
-        if prepared.has(role):
-            table = table.join(_mix(prepared, role, returns), on="customer_id", how="left")
-            table = table.with_columns(nw.col(f"n_{_PLURAL[role]}").fill_null(0))
+    table = _per_customer(prepared, asof, wins, returns)
     if customers is not None:
         table = _with_customers(table, customers, customer_schema, prepared, asof, wins)
     if responses is not None:
@@ -209,6 +214,57 @@ def customer_features(
     ).drop("__start_day")
     table = table.select(_column_order(table, wins)).sort("customer_id")
     return prepared.engine.to_native(table)
+
+
+def _per_customer(
+    prepared: PreparedTransactions, asof: AsOf, wins: tuple[int, ...], returns: ReturnsPolicy
+) -> Any:
+    """The per-customer aggregates of the lines (before customers and responses are added).
+
+    Eager callers' lines are already in memory (in polars): there the work runs in stages and,
+    above ``PARTITION_LINES`` lines, in partitions of customers (by a hash of the id), so that
+    only one partition's hash tables are alive at a time. Every customer's lines fall in one
+    partition, so the result is the same; lazy callers keep one lazy plan.
+    """
+    if prepared.engine.is_lazy:
+        return _aggregate_all(prepared, asof, wins, returns, lambda frame: frame)
+    import polars as pl
+
+    lines = prepared.frame.collect("polars").to_native()
+    n_parts = -(-lines.height // PARTITION_LINES)
+    if n_parts <= 1:
+        return _aggregate_all(prepared, asof, wins, returns, _materialise)
+    part = pl.col("customer_id").hash(seed=0) % n_parts
+    lines = lines.with_columns(part.alias("__part"))
+    tables = []
+    for i in range(n_parts):
+        chunk = lines.filter(pl.col("__part") == i).drop("__part")
+        sub = attrs.evolve(prepared, frame=nw.from_native(chunk.lazy()))
+        tables.append(_aggregate_all(sub, asof, wins, returns, _materialise).collect("polars"))
+        del chunk, sub
+    return nw.concat(tables, how="vertical").lazy()
+
+
+def _materialise(frame: Any) -> Any:
+    return frame.collect("polars").lazy()
+
+
+def _aggregate_all(
+    prepared: PreparedTransactions,
+    asof: AsOf,
+    wins: tuple[int, ...],
+    returns: ReturnsPolicy,
+    stage: Any,
+) -> Any:
+    occ = stage(purchase_occasions(prepared, returns=returns))
+    table = stage(_aggregate(occ, asof, wins))
+    del occ
+    for role in ("category", "channel"):
+        if prepared.has(role):
+            mix = stage(_mix(prepared, role, returns))
+            table = table.join(mix, on="customer_id", how="left")
+            table = table.with_columns(nw.col(f"n_{_PLURAL[role]}").fill_null(0))
+    return table
 
 
 def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
@@ -453,6 +509,8 @@ def _side_frame(native: Any, engine: Engine, name: str) -> Any:
     local = ("pandas", "polars", "polars-lazy", "pyarrow")
     frame = nw.from_native(native)
     if theirs.kind in local and engine.kind in local:
+        if theirs.kind == "pandas":
+            return pandas_to_polars(native)
         return frame.lazy(backend="polars") if isinstance(frame, nw.DataFrame) else frame
     if theirs.kind == engine.kind:
         return frame

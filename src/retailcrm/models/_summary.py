@@ -18,6 +18,7 @@ from retailcrm._dates import day_number, day_number_of, parse_as_of
 from retailcrm.data._prepare import PreparedTransactions, prepare_transactions
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError
+from retailcrm.features._customer import NET_TOLERANCE
 
 __all__ = [
     "TIME_UNIT_DAYS",
@@ -59,11 +60,24 @@ def purchase_days(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
     day's purchases) are dropped: they are neither purchases nor spend.
     """
     lf = prepared.frame.with_columns(day=day_number(nw.col("date")))
+    amount = nw.col("amount")
     days = lf.group_by("customer_id", "day").agg(
         nw.col("date").min().alias("date"),
-        nw.col("amount").sum().cast(nw.Float64).alias("net"),
+        amount.sum().cast(nw.Float64).alias("net"),
+        nw.when(amount > 0).then(amount).otherwise(nw.lit(0.0)).sum().alias("__gross"),
     )
-    return days.filter(nw.col("net") >= 0).select("customer_id", "date", "day", "net")
+    # a day whose lines cancel out sums to ±1e-15 depending on summation order: that is zero
+    # (a purchase of nothing), not a refund day
+    noise = nw.col("__gross") * NET_TOLERANCE
+    return days.filter(nw.col("net") >= -noise).select(
+        "customer_id",
+        "date",
+        "day",
+        nw.when(nw.col("net").abs() <= noise)
+        .then(nw.lit(0.0))
+        .otherwise(nw.col("net"))
+        .alias("net"),
+    )
 
 
 def check_ends(observation_end: Any, calibration_end: Any) -> tuple[_dt.date, _dt.date | None]:
