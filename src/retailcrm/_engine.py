@@ -137,7 +137,9 @@ def pandas_to_polars(native: Any) -> nw.LazyFrame[Any]:
         table = pa.Table.from_pandas(native, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         return nw.from_native(native, eager_only=True).lazy(backend="polars")
-    return nw.from_native(pl.from_arrow(table).lazy())
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)  # a Table gives a DataFrame
+    return nw.from_native(frame.lazy())
 
 
 def engine_of(native: Any, *, name: str = "tx") -> Engine:
