@@ -32,6 +32,7 @@ what to try, when no start converges.
 
 from __future__ import annotations
 
+import abc
 import functools
 import math
 from collections.abc import Callable, Mapping
@@ -77,7 +78,7 @@ def _single_blas_thread() -> Any:
     return _blas_controller().limit(limits=1, user_api="blas")
 
 
-class BaseFitter:
+class BaseFitter(abc.ABC):
     """Base class of the maximum-likelihood models (see the module docstring for the API).
 
     Parameters
@@ -156,11 +157,13 @@ class BaseFitter:
         return text
 
     # ------------------------------------------------------------------ subclass API
+    @abc.abstractmethod
     def _initial_params(self, data: Any, weights: FloatArray) -> FloatArray:
-        raise NotImplementedError
+        """Deterministic starting values (log-parameters) for this data."""
 
+    @abc.abstractmethod
     def _negloglik(self, log_params: FloatArray, data: Any, weights: FloatArray) -> float:
-        raise NotImplementedError
+        """The negative log-likelihood (total over customers, weighted)."""
 
     def _negloglik_and_grad(
         self, log_params: FloatArray, data: Any, weights: FloatArray
