@@ -47,7 +47,6 @@ def cdnow_dir() -> Path:
     """The shared CDNOW data folder; tests using it skip, saying why, if it is absent."""
     path = SHARED_DATA / "cdnow"
     if not (path / "CDNOW_master.txt").exists():
-        pytest.skip(
-            f"CDNOW data not found at {path} (expected ../shared/data/cdnow beside the repo)"
-        )
+        why = f"CDNOW data not found at {path} (expected ../shared/data/cdnow beside the repo)"
+        pytest.skip(reason=why)
     return path
