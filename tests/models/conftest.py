@@ -20,16 +20,25 @@ CDNOW_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cd
 CALIBRATION_END = pd.Timestamp("1997-09-30")
 
 
-def load_cdnow_sample(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFrame:
-    """The calibration summary (index: sample_id) of the CDNOW sample file."""
-    tx = pd.read_csv(
+def read_cdnow_sample_lines(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFrame:
+    """The sample file's lines as retailcrm reads them: ``customer_id`` (the sample id),
+    ``timestamp`` (the date) and ``amount`` (dollars)."""
+    raw = pd.read_csv(
         path,
         sep=r"\s+",
         header=None,
-        names=["master_id", "sample_id", "date", "n_cds", "dollars"],
+        names=["master_id", "customer_id", "date", "n_cds", "amount"],
         dtype={"date": str},
     )
-    tx["date"] = pd.to_datetime(tx["date"], format="%Y%m%d")
+    raw["timestamp"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    return raw[["customer_id", "timestamp", "amount"]]
+
+
+def load_cdnow_sample(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFrame:
+    """The calibration summary (index: sample_id) of the CDNOW sample file."""
+    tx = read_cdnow_sample_lines(path).rename(
+        columns={"customer_id": "sample_id", "timestamp": "date", "amount": "dollars"}
+    )
     cal = tx[tx["date"] <= CALIBRATION_END]
     days = cal.groupby(["sample_id", "date"], as_index=False)["dollars"].sum()
     g = days.groupby("sample_id")
@@ -50,28 +59,22 @@ def load_cdnow_sample(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFra
     return out
 
 
+def _sample_path() -> Path:
+    path = CDNOW_DIR / "CDNOW_sample.txt"
+    if not path.exists():
+        why = f"CDNOW sample not found at {path} (expected ../shared/data/cdnow)"
+        pytest.skip(reason=why)
+    return path
+
+
 @pytest.fixture(scope="session")
 def cdnow_summary() -> pd.DataFrame:
     """CDNOW sample calibration summary (2,357 customers, weeks); skips if the data is absent."""
-    path = CDNOW_DIR / "CDNOW_sample.txt"
-    if not path.exists():
-        pytest.skip(f"CDNOW sample not found at {path} (expected ../shared/data/cdnow)")
-    return load_cdnow_sample(path)
+    return load_cdnow_sample(_sample_path())
 
 
 @pytest.fixture(scope="session")
 def cdnow_transactions() -> pd.DataFrame:
     """CDNOW sample transaction lines as retailcrm reads them: ``customer_id`` (the sample id),
     ``timestamp`` (the date), ``amount`` (dollars); skips if the data is absent."""
-    path = CDNOW_DIR / "CDNOW_sample.txt"
-    if not path.exists():
-        pytest.skip(f"CDNOW sample not found at {path} (expected ../shared/data/cdnow)")
-    tx = pd.read_csv(
-        path,
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "customer_id", "date", "n_cds", "amount"],
-        dtype={"date": str},
-    )
-    tx["timestamp"] = pd.to_datetime(tx["date"], format="%Y%m%d")
-    return tx[["customer_id", "timestamp", "amount"]]
+    return read_cdnow_sample_lines(_sample_path())
