@@ -59,6 +59,7 @@ def spark_session() -> Any:
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.default.parallelism", "2")
             .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
             .config("spark.driver.memory", "2g")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate()

@@ -78,20 +78,29 @@ class AsOf:
 def parse_as_of(value: Any, *, name: str = "as_of") -> AsOf:
     """Parse a date, datetime, pandas/numpy timestamp or ISO string into :class:`AsOf`.
 
+    The rule, the same for every function that takes a date: a date, a date-only string *or a
+    datetime at exactly midnight* (``pd.Timestamp("2024-12-31")``, ``np.datetime64``,
+    ``datetime(2024, 12, 31)``) means that whole day — every line dated 31 December is
+    included. Any other time of day is an instant: lines at or before it are included.
+    ``None``, ``NaT`` and unreadable values raise :class:`~retailcrm.exceptions.ConfigError`.
+
     Examples
     --------
     >>> parse_as_of("2024-03-31")
     AsOf(date=datetime.date(2024, 3, 31), cutoff=datetime.datetime(2024, 3, 31, 23, 59, 59, 999999), is_date=True)
     >>> parse_as_of("2024-03-31T12:00").cutoff
     datetime.datetime(2024, 3, 31, 12, 0)
+    >>> import pandas as pd
+    >>> parse_as_of(pd.Timestamp("2024-03-31")).is_date
+    True
     """
+    fix = f"Fix: pass a date, e.g. {name}='2024-12-31'."
     if value is None:
-        raise ConfigError(
-            f"{name} is required: retailcrm never uses a hidden 'now'. "
-            f"Fix: pass a date, e.g. {name}='2024-12-31'."
-        )
+        raise ConfigError(f"{name} is required: retailcrm never uses a hidden 'now'. {fix}")
+    if _is_missing(value):
+        raise ConfigError(f"{name} is missing ({value!r}): there is no date to cut at. {fix}")
     if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-        value = value.to_pydatetime()
+        value = value.to_pydatetime(warn=False)
     elif type(value).__name__ == "datetime64":  # numpy
         import numpy as np
 
@@ -109,11 +118,28 @@ def parse_as_of(value: Any, *, name: str = "as_of") -> AsOf:
                 f"Fix: use 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SS'."
             ) from exc
     if isinstance(value, _dt.datetime):
-        return AsOf(date=value.date(), cutoff=value, is_date=False)
+        if value.time() == _dt.time(0) and value.tzinfo is None:
+            value = value.date()
+        else:
+            return AsOf(date=value.date(), cutoff=value, is_date=False)
     if isinstance(value, _dt.date):
         end = _dt.datetime.combine(value, _dt.time.max)
         return AsOf(date=value, cutoff=end, is_date=True)
     raise ConfigError(
         f"{name} must be a date, datetime or ISO string, got {type(value).__name__} "
-        f"({value!r}). Fix: pass e.g. {name}='2024-12-31'."
+        f"({value!r}). {fix}"
     )
+
+
+def _is_missing(value: Any) -> bool:
+    """``NaT`` (pandas or numpy) or a float NaN."""
+    if isinstance(value, float):
+        return value != value
+    if type(value).__name__ in ("NaTType", "datetime64", "Timestamp"):
+        try:
+            import pandas as pd
+
+            return bool(pd.isna(value))
+        except ImportError:  # pragma: no cover - pandas is a dependency
+            return False
+    return False

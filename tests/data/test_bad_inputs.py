@@ -112,7 +112,7 @@ ERRORS: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]
         lambda: frame(timestamp=["2024-01-10", "last tuesday", "2024-03-01"]),
         {},
         InvalidDataError,
-        r"cannot be read as a date or time — rows \[1\]",
+        r"cannot be read as an ISO date or time — rows \[1\]",
     ),
     (
         "US-style dates refused, not guessed",
@@ -139,7 +139,7 @@ ERRORS: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]
         ),
         {},
         InvalidDataError,
-        r"mixes time-zone-aware and naive values \(1 aware, 2 naive\) — rows \[1\]",
+        r"mixes values with a UTC offset and values without one \(1 with, 2 without\) — rows \[1\]",
     ),
     (
         "mixed-type ids",

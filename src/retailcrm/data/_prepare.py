@@ -15,13 +15,13 @@ gives row labels); every other engine is inspected with narwhals expressions onl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 import narwhals.stable.v2 as nw
 
+from retailcrm._clock import ISO_LOCAL_RE, has_offset, is_iso_text, wall_clock
 from retailcrm._dates import AsOf, parse_as_of
 from retailcrm._engine import Engine, engine_of, pandas_to_polars
 from retailcrm.data._report import Problem, ValidationReport
@@ -44,8 +44,6 @@ N_EXAMPLES = 5
 EXTREME_FENCE = 3.0
 
 _NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-_ISO_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
-_OFFSET_RE = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
 
 
 @attrs.frozen(kw_only=True)
@@ -233,13 +231,21 @@ def _pd_numeric(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
 
 
 def _pd_timestamp(ins: _Inspector, series: Any, index: Any) -> Any:
+    """pandas timestamps: datetime columns are localised here (pandas keeps each column's zone,
+    fixed offsets included); text and Python objects become text read by the shared rule."""
+    import datetime as _dt
+
     import pandas as pd
     from pandas.api import types as pdt
 
     dtype = series.dtype
     if pdt.is_datetime64_any_dtype(dtype):
-        parsed = series
-    elif pdt.is_numeric_dtype(dtype) or pdt.is_bool_dtype(dtype):
+        if getattr(dtype, "tz", None) is not None or _arrow_tz(dtype) is not None:
+            if ins.schema.timezone:
+                series = series.dt.tz_convert(ins.schema.timezone)
+            series = series.dt.tz_localize(None)
+        return series
+    if pdt.is_numeric_dtype(dtype) or pdt.is_bool_dtype(dtype):
         ins.add(
             "timestamp_not_datetime",
             "error",
@@ -250,64 +256,22 @@ def _pd_timestamp(ins: _Inspector, series: Any, index: Any) -> Any:
             "pd.to_datetime(df[col].astype(str), format='%Y%m%d') for 20240131-style dates.",
         )
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
-    else:
-        parsed = _pd_parse_datetimes(ins, series, index)
-    tz = getattr(parsed.dtype, "tz", None)
-    if tz is not None:
-        if ins.schema.timezone:
-            parsed = parsed.dt.tz_convert(ins.schema.timezone)
-        parsed = parsed.dt.tz_localize(None)
-    bad = series.notna() & parsed.isna()
-    n_bad = int(bad.sum())
-    if n_bad:
-        ins.add(
-            "timestamp_unparseable",
-            "error",
-            "timestamp",
-            n_bad,
-            f"{_plural(n_bad, 'value')} in timestamp cannot be read as a date or time",
-            "use ISO 8601 text ('2024-01-31' or '2024-01-31 14:05:00') or a datetime column; "
-            "parse other formats yourself with pd.to_datetime(df[col], format=...).",
-            rows=_pd_rows(index, bad),
-            examples=list(series[bad].head(N_EXAMPLES)),
-        )
-    return parsed
+    if pdt.is_object_dtype(dtype):
+        # datetime and date objects (aware or not) become ISO text, read by the same rule
+        def iso(v: Any) -> Any:
+            if isinstance(v, _dt.datetime):
+                return v.isoformat(sep=" ")
+            if isinstance(v, _dt.date):
+                return v.isoformat()
+            return v if v is None or isinstance(v, str) else str(v)
+
+        series = series.map(iso, na_action="ignore")
+    return series.astype("string")
 
 
-def _pd_parse_datetimes(ins: _Inspector, series: Any, index: Any) -> Any:
-    import pandas as pd
-
-    nonnull = series.dropna()
-    is_text = nonnull.map(lambda v: isinstance(v, str)).astype(bool)
-    aware = nonnull.map(lambda v: getattr(v, "tzinfo", None) is not None).astype(bool)
-    text = nonnull[is_text].astype(str).str.strip()
-    offset = re.compile(_OFFSET_RE)
-    aware.loc[is_text] = text.map(lambda v: offset.search(v) is not None).astype(bool)
-    n_aware, n_naive = int(aware.sum()), int((~aware).sum())
-    if n_aware and n_naive:
-        minority = aware if n_aware <= n_naive else ~aware
-        labels = nonnull.index[minority.to_numpy()]
-        ins.add(
-            "mixed_timezones",
-            "error",
-            "timestamp",
-            int(minority.sum()),
-            f"timestamp mixes time-zone-aware and naive values ({n_aware} aware, {n_naive} naive)",
-            "make them consistent: localize the naive ones (Series.dt.tz_localize) or drop the "
-            "offsets, then set TransactionSchema(timezone=...) for the zone whose dates count.",
-            rows=list(labels[:N_EXAMPLES]),
-            examples=list(series.loc[labels[:N_EXAMPLES]]),
-        )
-        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
-    kwargs: dict[str, Any] = {"errors": "coerce"}
-    if n_aware:
-        kwargs["utc"] = True
-    if bool(is_text.all()):
-        values = series.astype("string").str.strip()
-        parsed = pd.to_datetime(values, format="ISO8601", **kwargs)
-    else:
-        parsed = pd.to_datetime(series, **kwargs)
-    return parsed
+def _arrow_tz(dtype: Any) -> Any:
+    pa_type = getattr(dtype, "pyarrow_dtype", None)
+    return getattr(pa_type, "tz", None)
 
 
 def _pd_labels(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
@@ -413,6 +377,8 @@ def _nw_normalise(
             exprs.append(c.alias(role))
     kept = [nw.col(c) for c in schema.names() if c.startswith("__raw_")]
     out = lf.select(*exprs, *(e.alias(f"__raw_{r}") for r, e in raw.items()), *kept, *extra)
+    if "timestamp" in roles:
+        out = _localise(ins, out)
     return out, checks
 
 
@@ -423,48 +389,27 @@ def _nw_timestamp(
     checks: list[Check],
     raw: dict[str, nw.Expr],
 ) -> nw.Expr:
-    if dtype == nw.Date:
-        return c.alias("timestamp")
-    if isinstance(dtype, nw.Datetime):
-        if dtype.time_zone is not None:
-            if ins.schema.timezone and ins.engine.kind not in ("duckdb", "spark", "other"):
-                c = c.dt.convert_time_zone(ins.schema.timezone)
-            c = c.dt.replace_time_zone(None)
+    """The timestamp column as selected before :func:`_localise` applies the time rule."""
+    if dtype == nw.Date or isinstance(dtype, nw.Datetime):
         return c.alias("timestamp")
     if dtype == nw.String:
-        text = c.str.strip_chars()
-        ok = text.str.contains(_ISO_RE)
+        raw_text = nw.col("__raw_timestamp")
         checks.append(
             (
                 "timestamp_unparseable",
                 "error",
                 "timestamp",
-                ~nw.col("__raw_timestamp").is_null()
-                & ~nw.col("__raw_timestamp").str.strip_chars().str.contains(_ISO_RE),
+                ~raw_text.is_null() & ~is_iso_text(raw_text),
                 lambda n: (
                     f"{_plural(n, 'value')} in timestamp cannot be read as an ISO date or time"
                 ),
-                "use ISO 8601 text ('2024-01-31' or '2024-01-31 14:05:00') or cast the column to a "
-                "timestamp in your engine first (text with UTC offsets must be cast too).",
+                "use ISO 8601 text ('2024-01-31', '2024-01-31 14:05:00' or "
+                "'2024-01-31T14:05:00+08:00') or a datetime column; parse other formats "
+                "yourself, e.g. pd.to_datetime(df[col], format='%d/%m/%Y %H:%M').",
             )
         )
         raw["timestamp"] = c
-        n = text.str.len_chars()
-        time_part = (
-            nw.when(n >= 19)
-            .then(text.str.slice(11, 8))
-            .when(n == 16)
-            .then(nw.concat_str([text.str.slice(11, 5), nw.lit(":00")]))
-            .otherwise(nw.lit("00:00:00"))
-        )
-        norm = nw.concat_str([text.str.slice(0, 10), nw.lit(" "), time_part])
-        return (
-            nw.when(ok)
-            .then(norm)
-            .otherwise(nw.lit(None, nw.String))
-            .str.to_datetime("%Y-%m-%d %H:%M:%S")
-            .alias("timestamp")
-        )
+        return c.alias("timestamp")
     ins.add(
         "timestamp_not_datetime",
         "error",
@@ -474,6 +419,28 @@ def _nw_timestamp(
         "convert it to a datetime column (for epoch numbers: seconds since 1970).",
     )
     return nw.lit(None, nw.Datetime("us")).alias("timestamp")
+
+
+def _localise(ins: _Inspector, lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Apply the time rule (:mod:`retailcrm._clock`) to the selected timestamp column."""
+    dtype = lf.collect_schema()["timestamp"]
+    if not (dtype == nw.Date or dtype == nw.String or isinstance(dtype, nw.Datetime)):
+        return lf
+    lf, reading = wall_clock(
+        lf, "timestamp", timezone=ins.schema.timezone, engine=ins.engine, dtype=dtype
+    )
+    if reading.assumed_utc:
+        ins.add(
+            "timestamp_zone_assumed",
+            "info",
+            "timestamp",
+            -1,
+            "timestamp holds instants with no zone of their own (a DuckDB TIMESTAMPTZ or Spark "
+            "TIMESTAMP column); their calendar dates are taken in UTC, not in the session time zone",
+            "set TransactionSchema(timezone=...) to the zone whose calendar dates count, e.g. "
+            "timezone='Asia/Shanghai'.",
+        )
+    return lf
 
 
 # ---------------------------------------------------------------------------------------------
@@ -551,8 +518,16 @@ def inspect_transactions(
 
     raw = {c[len("__raw_") :] for c in lf.collect_schema().names() if c.startswith("__raw_")}
     checks += _row_checks(parsed_as_of, level, raw)
-    counts = _count(lf, checks, ins)
+    tallies: dict[str, nw.Expr] = {}
+    if "timestamp" in raw:
+        text = nw.col("__raw_timestamp")
+        tallies = {"__n_offset__": has_offset(text), "__n_plain__": _plain_iso(text)}
+    counts = _count(lf, checks, ins, tallies)
     n_rows = counts.pop("__n_rows__")
+    n_offset, n_plain = counts.pop("__n_offset__", 0), counts.pop("__n_plain__", 0)
+    if n_offset and n_plain:
+        checks.append(_mixed_zones_check(n_offset, n_plain))
+        counts["mixed_timezones"] = min(n_offset, n_plain)
     for code, severity, role, mask, message, fix in checks:
         n = counts.get(code, 0)
         if n:
@@ -669,15 +644,41 @@ def _after(as_of: AsOf) -> nw.Expr:
     return nw.col("timestamp") > nw.lit(cutoff)
 
 
+def _plain_iso(text: nw.Expr) -> nw.Expr:
+    """ISO text with a time of day and no offset (a plain date is neither aware nor naive)."""
+    stripped = text.str.strip_chars()
+    return stripped.str.contains(ISO_LOCAL_RE) & (stripped.str.len_chars() > 10)
+
+
+def _mixed_zones_check(n_offset: int, n_plain: int) -> Check:
+    """``mixed_timezones``: the minority kind of value is what gets shown."""
+    text = nw.col("__raw_timestamp")
+    minority = has_offset(text) if n_offset <= n_plain else _plain_iso(text)
+    return (
+        "mixed_timezones",
+        "error",
+        "timestamp",
+        minority,
+        lambda n: (
+            "timestamp mixes values with a UTC offset and values without one "
+            f"({n_offset} with, {n_plain} without)"
+        ),
+        "make them consistent: add the offset to the plain values (or drop it everywhere), "
+        "then set TransactionSchema(timezone=...) for the zone whose dates count.",
+    )
+
+
 def _count(
     lf: nw.LazyFrame[Any],
     checks: list[Check],
     ins: _Inspector,
+    tallies: Mapping[str, nw.Expr] | None = None,
 ) -> dict[str, int]:
     exprs = [nw.len().alias("__n_rows__")]
     exprs += [
         mask.fill_null(False).cast(nw.Int64).sum().alias(code) for code, _, _, mask, _, _ in checks
     ]
+    exprs += [m.fill_null(False).cast(nw.Int64).sum().alias(k) for k, m in (tallies or {}).items()]
     try:
         row = lf.select(*exprs).collect("polars").to_native().row(0, named=True)
     except InvalidDataError:
@@ -866,18 +867,27 @@ def prepare_transactions(
     report.raise_for_errors()
     assert prepared is not None
     if prepared.as_of is not None:
-        _check_as_of_zone(prepared, tx)
+        prepared = _check_as_of_zone(prepared, tx)
+        assert prepared.as_of is not None
         prepared = attrs.evolve(prepared, frame=prepared.frame.filter(~_after(prepared.as_of)))
     return prepared
 
 
-def _check_as_of_zone(prepared: PreparedTransactions, tx: Any) -> None:
+def _check_as_of_zone(prepared: PreparedTransactions, tx: Any) -> PreparedTransactions:
+    """An aware ``as_of`` is an instant: shown in ``schema.timezone`` like the data, or refused."""
     as_of = prepared.as_of
     if as_of is None or not as_of.is_aware:
-        return
+        return prepared
+    zone = prepared.schema.timezone
+    if zone:
+        import zoneinfo
+
+        local = as_of.cutoff.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+        return attrs.evolve(prepared, as_of=AsOf(date=local.date(), cutoff=local, is_date=False))
     raise ConfigError(
-        f"as_of={as_of.cutoff.isoformat()} carries a time zone, but retailcrm compares as_of "
-        "with wall-clock times (aware timestamps are converted to naive local time first). "
-        "Fix: pass a naive datetime or a date in the zone whose calendar counts, e.g. "
-        f"as_of='{as_of.cutoff.replace(tzinfo=None).isoformat()}'."
+        f"as_of={as_of.cutoff.isoformat()} carries a time zone, but the schema names none, so "
+        "retailcrm cannot tell which calendar it belongs to (times are compared as wall-clock "
+        "times). Fix: pass a naive datetime or a date in the zone whose calendar counts, e.g. "
+        f"as_of='{as_of.cutoff.replace(tzinfo=None).isoformat()}', or set "
+        "TransactionSchema(timezone=...)."
     )

@@ -60,7 +60,7 @@ def validate_transactions(
     ... })
     >>> report = validate_transactions(tx)
     >>> report.codes
-    ('timestamp_unparseable', 'amount_not_numeric', 'duplicate_lines')
+    ('amount_not_numeric', 'timestamp_unparseable', 'duplicate_lines')
     >>> report["amount_not_numeric"].rows
     (2,)
     """
