@@ -12,6 +12,7 @@ from retailcrm.exceptions import (
     NotFittedError,
     RetailCRMError,
     RuleSyntaxError,
+    did_you_mean,
 )
 
 
@@ -43,3 +44,37 @@ def test_missing_columns_lists_all_with_hints() -> None:
         in str(err)
     )
     assert err.columns == ["timestamp", "amount"]
+
+
+@pytest.mark.parametrize(
+    ("name", "candidates", "expected"),
+    [
+        ("城巿", ["城市", "销售额"], "城市"),  # one character wrong in a two-character name
+        ("市城", ["城市"], "城市"),  # two neighbours swapped
+        ("店铺名", ["店铺", "城市"], "店铺"),
+        ("ｆｒｅｑｕｅｎｃｙ", ["frequency", "recency"], "frequency"),  # full-width letters
+        ("Frequency", ["frequency"], "frequency"),
+        ("ab", ["ax", "region"], "ax"),  # short ASCII names, too
+        ("order_90d", ["orders_90d", "region"], "orders_90d"),
+    ],
+)
+def test_did_you_mean_suggests_close_names_in_any_script(
+    name: str, candidates: list[str], expected: str
+) -> None:
+    assert did_you_mean(name, candidates) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "candidates"),
+    [
+        ("城巿", ["城市", "城区"]),  # two names one edit away: no guess
+        ("x", ["y", "z"]),  # single characters are not typos of each other
+        ("城", ["市"]),
+        ("城市", ["销售额", "客户编号"]),
+        ("amount", ["total", "customer_id"]),
+        ("duration_holdout", ["frequency", "recency", "T"]),
+        ("average_order_value", ["avg_basket", "revenue"]),
+    ],
+)
+def test_did_you_mean_does_not_guess_wildly(name: str, candidates: list[str]) -> None:
+    assert did_you_mean(name, candidates) is None

@@ -17,6 +17,16 @@ class                       also a                               raised when
 
 Messages say what is wrong, where (column, a few row labels, parameter) and how to fix it.
 
+Warnings derive from :class:`RetailCRMWarning` (a ``UserWarning``), so one filter silences or
+escalates them all (``warnings.simplefilter("error", RetailCRMWarning)``):
+
+==========================  ===================================  ===========================
+class                       also a                               emitted when
+==========================  ===================================  ===========================
+``IdentifiabilityWarning``  ``UserWarning``                      fitted parameters are not identified
+``DataQualityWarning``      ``UserWarning``                      a default policy met data it decides
+==========================  ===================================  ===========================
+
 Examples
 --------
 >>> from retailcrm.exceptions import MissingColumnsError
@@ -36,10 +46,13 @@ from typing import Any
 __all__ = [
     "ConfigError",
     "ConvergenceError",
+    "DataQualityWarning",
+    "IdentifiabilityWarning",
     "InvalidDataError",
     "MissingColumnsError",
     "NotFittedError",
     "RetailCRMError",
+    "RetailCRMWarning",
     "RuleSyntaxError",
 ]
 
@@ -56,13 +69,60 @@ class RetailCRMError(Exception):
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """Return the closest candidate to ``name`` (case-insensitive), or ``None``."""
-    cands = [str(c) for c in candidates]
-    lowered = {c.lower(): c for c in cands}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[match[0]] if match else None
+    """Return the candidate closest to ``name``, or ``None`` when none is close.
+
+    Names are compared after Unicode NFKC normalisation and case folding, so ``'Timestamp'``
+    answers ``'timestamp'`` and ``'frequency'`` answers the full-width ``'ｆｒｅｑｕｅｎｃｙ'``.
+    Otherwise the closest candidate by :func:`difflib.get_close_matches` (similarity at least
+    0.6) is returned. That similarity is below 0.6 for two-character names that differ in one
+    character, common with Chinese, Japanese and Korean column names (``'城巿'`` for ``'城市'``),
+    so a candidate exactly one edit away (one character replaced, inserted or deleted, or two
+    neighbours swapped) is suggested too, when it is the only one and both names have at least
+    two characters: ``'x'`` is not taken for a typo of ``'y'``.
+
+    Examples
+    --------
+    >>> did_you_mean("order_90d", ["orders_90d", "region"])
+    'orders_90d'
+    >>> did_you_mean("timestamp", ["Timestamp", "amount"])
+    'Timestamp'
+    >>> did_you_mean("城巿", ["城市", "销售额"])
+    '城市'
+    >>> did_you_mean("城巿", ["城市", "城区"]) is None  # two names one edit away: no guess
+    True
+    >>> did_you_mean("x", ["y", "z"]) is None
+    True
+    """
+    import unicodedata
+
+    def fold(text: str) -> str:
+        return unicodedata.normalize("NFKC", text).casefold()
+
+    def one_edit(a: str, b: str) -> bool:
+        if len(a) > len(b):
+            a, b = b, a
+        if len(b) - len(a) > 1 or a == b:
+            return False
+        start = 0
+        while start < len(a) and a[start] == b[start]:
+            start += 1
+        if len(a) < len(b):  # one insertion
+            return a[start:] == b[start + 1 :]
+        if a[start + 1 :] == b[start + 1 :]:  # one replacement
+            return True
+        return (
+            a[start : start + 2] == b[start : start + 2][::-1] and a[start + 2 :] == b[start + 2 :]
+        )
+
+    folded = {fold(str(c)): str(c) for c in candidates}
+    key = fold(name)
+    if key in folded:
+        return folded[key]
+    match = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    if match:
+        return folded[match[0]]
+    near = [c for k, c in folded.items() if min(len(k), len(key)) >= 2 and one_edit(key, k)]
+    return near[0] if len(near) == 1 else None
 
 
 def format_rows(rows: Sequence[Any], total: int | None = None) -> str:
@@ -147,4 +207,26 @@ class NotFittedError(RetailCRMError, ValueError, AttributeError):
 
     Also a subclass of scikit-learn's ``NotFittedError`` bases (``ValueError`` and
     ``AttributeError``), so scikit-learn utilities treat it the same way.
+    """
+
+
+class RetailCRMWarning(UserWarning):
+    """Root of every warning that retailcrm emits on purpose."""
+
+
+class IdentifiabilityWarning(RetailCRMWarning, UserWarning):
+    """A model was fitted, but its data do not identify some of its parameters.
+
+    The message names those parameters (their estimates are arbitrary and their standard
+    errors NaN) and says what to do: more customers, a longer calibration period or a small
+    penalizer. The criterion is described in the models user guide ("When the data do not
+    identify a model").
+    """
+
+
+class DataQualityWarning(RetailCRMWarning, UserWarning):
+    """The data have something a documented default policy decided silently otherwise.
+
+    For example exact duplicate lines kept under the default ``duplicates="keep"``: the
+    message says how many and how to choose explicitly (which silences the warning).
     """

@@ -8,11 +8,13 @@ set are collected and reported together in one :class:`~retailcrm.exceptions.Rul
         ^^^^^^^^^
 
 Long conditions are cut to a window around the caret, so a megabyte of text never ends up in a
-message.
+message. The caret is placed by terminal columns, so it stays under its place after Chinese,
+Japanese or Korean text (each such character takes two columns).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import attrs
@@ -57,9 +59,17 @@ def _caret_block(text: str, span: Span) -> str:
     prefix = "…" if lo > 0 else ""
     suffix = "…" if hi < len(text) else ""
     shown = prefix + text[lo:hi] + suffix
-    pad = len(prefix) + start - lo
-    width = max(1, min(end, hi) - start)
+    pad = len(prefix) + _columns(text[lo:start])
+    width = max(1, _columns(text[start : min(end, hi)]))
     return f"    {shown}\n    {' ' * pad}{'^' * width}"
+
+
+def _columns(text: str) -> int:
+    """Terminal columns ``text`` takes: wide and full-width (CJK) characters take two."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
 
 
 def format_problem(problem: Problem, text: str, where: str | None) -> str:

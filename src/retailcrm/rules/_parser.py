@@ -6,6 +6,13 @@ translated. Anything not on the list — attribute access, subscripts, calls of 
 rule functions, names starting with ``__``, lambdas, comprehensions, ``**``, f-strings, walrus —
 is a :class:`~retailcrm.exceptions.RuleSyntaxError` with a caret under it.
 
+Slips from other languages get a hint rather than Python's bare "invalid syntax" (``AND``,
+``&&``, ``||``, ``!x``, a single ``=``), and full-width characters outside string literals are
+refused before parsing: ``ast`` would silently read the name ``ｆrequency`` as ``frequency``
+(see :mod:`~retailcrm.rules._typos`). For the same reason a name that ``ast`` normalises into
+another (``ﬁrst``, half-width ``ｶﾅ``) is refused: a rule names exactly the column typed, and a
+column whose name has such characters is written ``col('...')``.
+
 Limits keep hostile input cheap: at most :data:`MAX_CONDITION_LENGTH` characters (checked before
 anything else), at most :data:`MAX_DEPTH` levels of nesting, numbers within 64-bit range. Line
 breaks are read as spaces, so a condition may span several lines of a YAML file.
@@ -19,7 +26,6 @@ import ast
 import datetime as _dt
 import functools
 import math
-import re
 import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -41,6 +47,7 @@ from retailcrm.rules._nodes import (
     Span,
     Unary,
 )
+from retailcrm.rules._typos import full_width_problems, operator_problems
 
 __all__ = ["FUNCTION_ARITY", "MAX_CONDITION_LENGTH", "MAX_DEPTH", "parse_condition"]
 
@@ -113,10 +120,6 @@ _NODE_WORDS: dict[type[ast.AST], str] = {
     ast.YieldFrom: "'yield' is not allowed",
     ast.Slice: "slices are not allowed",
 }
-
-
-def _unexpected_equals(text: str) -> bool:
-    return re.search(r"(?<![=<>!])=(?!=)", text) is not None
 
 
 class _Translator:
@@ -192,7 +195,26 @@ class _Translator:
             raise self.fail(node, "the number is outside the 64-bit integer range")
         return Literal(value, "int", self.span(node))
 
+    def _as_typed(self, node: ast.Name) -> str:
+        """The name as typed; refused when Python read it as another one (NFKC normalisation).
+
+        ``ast`` folds compatibility characters in names (``ﬁrst`` is read as ``first``, the
+        half-width ``ｶﾅ`` as ``カナ``), so a rule could name a column other than the one typed.
+        Full-width characters are caught before parsing, with their own hint.
+        """
+        start, end = self.span(node)
+        typed = self.text[start:end]
+        if typed != node.id:
+            raise self.fail(
+                node,
+                f"the name {typed!r} would be read as {node.id!r} (Python normalises the "
+                f"characters of names); write {node.id}, or col({typed!r}) for a column named "
+                "exactly as typed",
+            )
+        return typed
+
     def _name(self, node: ast.Name, depth: int) -> Column:
+        self._as_typed(node)
         if node.id.startswith("__"):
             raise self.fail(
                 node, f"the name {node.id!r} is not allowed: names starting with '__' are reserved"
@@ -281,7 +303,7 @@ class _Translator:
                 func,
                 prefix + "only the rule functions can be called: " + ", ".join(_all_functions()),
             )
-        name = func.id
+        name = self._as_typed(func)
         if name.startswith("__"):
             raise self.fail(
                 func, f"the name {name!r} is not allowed: names starting with '__' are reserved"
@@ -361,9 +383,12 @@ def _syntax_tree(text: str) -> ast.Expression:
         if offset is not None and not 1 <= offset <= len(text):
             offset = len(text.rstrip()) + 1  # "unexpected end": point just past the text
         message = (exc.msg or "invalid syntax").split(" (<unknown>")[0]
-        if message.startswith("invalid syntax") and _unexpected_equals(text):
-            message = "invalid syntax: to compare write '==' (a single '=' is not allowed)"
-        elif not message.startswith("invalid syntax"):
+        if message.startswith("invalid syntax"):
+            # Operators of other languages (AND, &&, ||, !, a single =): say what to write.
+            hints = operator_problems(text)
+            if hints:
+                raise ProblemsError(hints) from None
+        else:
             message = f"invalid syntax: {message}"
         span = (offset - 1, offset) if offset and offset >= 1 else None
         raise ProblemsError([Problem(message, span)]) from None
@@ -381,6 +406,9 @@ def _parse_cached(text: str) -> Node:
     body = flat.lstrip()
     indent = len(flat) - len(body)
     try:
+        full_width = full_width_problems(body)
+        if full_width:
+            raise ProblemsError(full_width)
         node = _Translator(body).node(_syntax_tree(body).body, 0)
     except ProblemsError as exc:
         if indent:
