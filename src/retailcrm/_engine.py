@@ -97,7 +97,7 @@ class Engine:
         if self.pandas_flavour == "pyarrow":
             return pl_df.to_pandas(use_pyarrow_extension_array=True)
         if self.pandas_flavour == "nullable":
-            return pl_df.to_arrow().to_pandas(types_mapper=_nullable_type)
+            return pl_df.to_arrow().to_pandas(types_mapper=_nullable_type, date_as_object=False)
         return pl_df.to_pandas()
 
     def small_native(self, table: Any, like: Any) -> Any:

@@ -36,7 +36,12 @@ def test_policies_and_report() -> None:
     tx = lines()
     before = tx.copy(deep=True)
     out, report = clean_transactions(
-        tx, returns="exclude", zero_amounts="drop", anomalies="drop", as_of="2024-03-31"
+        tx,
+        returns="exclude",
+        zero_amounts="drop",
+        anomalies="drop",
+        as_of="2024-03-31",
+        duplicates="drop",
     )
     pd.testing.assert_frame_equal(tx, before)
     assert out.index.tolist()[:3] == ["r0", "r4", "r6"]  # labels kept
@@ -54,9 +59,10 @@ def test_policies_and_report() -> None:
 
 def test_default_keeps_returns_and_reports_them() -> None:
     out, report = clean_transactions(lines())
-    assert len(out) == 39  # only the duplicate goes
+    assert len(out) == 40  # the one duplicate is kept too: the one default of the library
     kept = {a.rule: a for a in report.actions if a.effect == "kept"}
     assert kept["returns"].rows == 1 and "total -20.00" in kept["returns"].detail
+    assert kept["duplicates"].rows == 1 and "duplicates='drop'" in kept["duplicates"].detail
 
 
 def test_nulls_error_by_default_and_drop_on_request() -> None:
@@ -79,6 +85,7 @@ def test_engine_parity(engine: str) -> None:
         "zero_amounts": "drop",
         "anomalies": "drop",
         "as_of": "2024-03-31",
+        "duplicates": "drop",
     }
     expected, expected_report = clean_transactions(lines().reset_index(drop=True), **kwargs)  # type: ignore[arg-type]
     native = make_native(engine, lines().reset_index(drop=True))

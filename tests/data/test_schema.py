@@ -22,12 +22,15 @@ def test_defaults_are_the_role_names() -> None:
 
 
 @given(
-    st.lists(names, min_size=9, max_size=9, unique=True),
+    st.lists(names, min_size=10, max_size=10, unique=True),
     st.sampled_from([None, "UTC", "Asia/Shanghai"]),
+    st.integers(0, 6),
 )
-def test_round_trip_through_json(cols: list[str], tz: str | None) -> None:
+def test_round_trip_through_json(cols: list[str], tz: str | None, decimals: int) -> None:
     roles = TransactionSchema.required_roles + TransactionSchema.optional_roles
-    schema = TransactionSchema(**dict(zip(roles, cols, strict=True)), timezone=tz)
+    schema = TransactionSchema(
+        **dict(zip(roles, cols, strict=True)), timezone=tz, currency_decimals=decimals
+    )
     assert TransactionSchema.from_dict(json.loads(json.dumps(schema.to_dict()))) == schema
     assert repr(schema).startswith("TransactionSchema(customer_id=")
 
@@ -49,3 +52,18 @@ def test_customer_schema_round_trip() -> None:
     schema = CustomerSchema(customer_id="member", birthday=None)
     assert CustomerSchema.from_dict(schema.to_dict()) == schema
     assert schema.roles == {"customer_id": "member", "registered_at": "registered_at"}
+
+
+def test_explicit_roles_are_the_ones_mapped_to_another_name() -> None:
+    schema = TransactionSchema(category="品类", channel="channel", refund="退款")
+    assert schema.explicit_roles == {"category": "品类", "refund": "退款"}
+    assert TransactionSchema().explicit_roles == {}
+
+
+@pytest.mark.parametrize("bad", [-1, 7, 2.0, "2", True, None])
+def test_currency_decimals_is_checked(bad: object) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"'currency_decimals' parameter of TransactionSchema must be an int in \[0, 6\]",
+    ):
+        TransactionSchema(currency_decimals=bad)  # type: ignore[arg-type]

@@ -16,7 +16,9 @@ from retailcrm import customer_features
 
 
 def load_cdnow_master(path: Path) -> pd.DataFrame:
-    """Our own loader: whitespace-separated, one header line, zero-padded text ids."""
+    """Our own loader: whitespace-separated, one header line, zero-padded text ids; ``line``
+    is the record's line in the file (255 records repeat an earlier one to the letter: equal
+    purchases, kept distinct as a line id does)."""
     raw = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
     return pd.DataFrame(
         {
@@ -24,6 +26,7 @@ def load_cdnow_master(path: Path) -> pd.DataFrame:
             "timestamp": pd.to_datetime(raw["date"], format="%Y%m%d"),
             "quantity": raw["number_of_cds"].astype("int64"),
             "amount": raw["dollar_value"].astype("float64"),
+            "line": range(2, len(raw) + 2),
         }
     )
 

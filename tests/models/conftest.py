@@ -22,7 +22,11 @@ CALIBRATION_END = pd.Timestamp("1997-09-30")
 
 def read_cdnow_sample_lines(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFrame:
     """The sample file's lines as retailcrm reads them: ``customer_id`` (the sample id),
-    ``timestamp`` (the date) and ``amount`` (dollars)."""
+    ``timestamp`` (the date), ``amount`` (dollars) and ``line`` (the line of the file).
+
+    Every line is one purchase record; 21 of them repeat an earlier line to the letter (two
+    equal purchases on one day). The line number keeps them distinct records, so the default
+    duplicate policy has nothing to warn about, as with any table that has a line id."""
     raw = pd.read_csv(
         path,
         sep=r"\s+",
@@ -31,7 +35,8 @@ def read_cdnow_sample_lines(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.D
         dtype={"date": str},
     )
     raw["timestamp"] = pd.to_datetime(raw["date"], format="%Y%m%d")
-    return raw[["customer_id", "timestamp", "amount"]]
+    raw["line"] = range(1, len(raw) + 1)
+    return raw[["customer_id", "timestamp", "amount", "line"]]
 
 
 def load_cdnow_sample(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFrame:

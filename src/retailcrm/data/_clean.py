@@ -16,6 +16,7 @@ from retailcrm.data._prepare import (
     fence_limit_text,
     inspect_transactions,
 )
+from retailcrm.data._report import html_table
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError
 
@@ -65,6 +66,19 @@ class CleaningReport:
         cols = ["rule", "policy", "rows", "effect", "detail"]
         return pd.DataFrame([[getattr(a, c) for c in cols] for a in self.actions], columns=cols)
 
+    def __repr__(self) -> str:
+        rules = ", ".join(f"{a.rule} {a.rows} {a.effect}" for a in self.actions) or "no changes"
+        return f"<CleaningReport: {self.n_rows_in} rows in, {self.n_rows_out} out: {rules}>"
+
+    def _repr_html_(self) -> str:
+        """The actions as a compact table, for notebooks."""
+        return html_table(
+            f"CleaningReport: {self.n_rows_in} rows in, {self.n_rows_out} out",
+            "",
+            ("rule", "policy", "rows", "effect", "detail"),
+            [(a.rule, a.policy, a.rows, a.effect, a.detail) for a in self.actions],
+        )
+
     def __str__(self) -> str:
         lines = [f"CleaningReport: {self.n_rows_in} rows in, {self.n_rows_out} out"]
         for a in self.actions:
@@ -77,7 +91,7 @@ def clean_transactions(
     *,
     schema: TransactionSchema | None = None,
     returns: Literal["net", "exclude", "keep"] = "net",
-    duplicates: Literal["drop", "keep"] = "drop",
+    duplicates: Literal["drop", "keep"] | None = None,
     nulls: Literal["error", "drop"] = "error",
     zero_amounts: Literal["keep", "drop"] = "keep",
     anomalies: Literal["keep", "drop"] = "keep",
@@ -96,8 +110,11 @@ def clean_transactions(
         reduce spend and an order whose net spend is not positive is no purchase occasion
         downstream; ``"exclude"`` drops them; ``"keep"`` keeps them unmarked (downstream, pass
         ``returns="keep"`` to :func:`~retailcrm.customer_features`).
-    duplicates : {"drop", "keep"}
-        Exact duplicate lines (equal in *every* column): keep the first, drop the repeats.
+    duplicates : {"keep", "drop"} or None
+        Exact duplicate lines (equal in *every* column). ``"drop"``: keep the first, drop the
+        repeats (a repeated export). ``"keep"``: keep them (two equal items). ``None`` (the
+        default of every function that reads transactions): keep them; the report counts them
+        as kept, so the choice is visible.
     nulls : {"error", "drop"}
         Lines with a null customer id, amount or timestamp: raise (default) or drop.
     zero_amounts : {"keep", "drop"}
@@ -128,17 +145,21 @@ def clean_transactions(
     ...     "timestamp": pd.to_datetime(["2024-01-02", "2024-01-02", "2024-01-09", "2024-01-05"]),
     ...     "amount": [30.0, 30.0, -30.0, 12.0],
     ... })
-    >>> cleaned, report = clean_transactions(tx, returns="exclude")
+    >>> cleaned, report = clean_transactions(tx, returns="exclude", duplicates="drop")
     >>> cleaned.index.tolist()
     [0, 3]
     >>> print(report)
     CleaningReport: 4 rows in, 2 out
     - duplicates (drop): 1 dropped — exact repeats of an earlier line
     - returns (exclude): 1 dropped — negative amounts (total -30.00)
+    >>> print(clean_transactions(tx)[1])
+    CleaningReport: 4 rows in, 4 out
+    - duplicates (keep): 1 kept — exact repeats of an earlier line (the default; duplicates='drop' drops them)
+    - returns (net): 1 kept — negative amounts (total -30.00)
     """
     for name, value in (
         ("returns", returns),
-        ("duplicates", duplicates),
+        ("duplicates", duplicates or "keep"),
         ("nulls", nulls),
         ("zero_amounts", zero_amounts),
         ("anomalies", anomalies),
@@ -168,7 +189,14 @@ def clean_transactions(
         ("nulls", nulls, null_mask, nulls == "drop", "null customer id, amount or timestamp")
     )
     rules.append(
-        ("duplicates", duplicates, None, duplicates == "drop", "exact repeats of an earlier line")
+        (
+            "duplicates",
+            duplicates or "keep",
+            None,
+            duplicates == "drop",
+            "exact repeats of an earlier line"
+            + (" (the default; duplicates='drop' drops them)" if duplicates is None else ""),
+        )
     )
     if prepared.as_of is not None:
         rules.append(

@@ -26,7 +26,12 @@ from retailcrm._dates import AsOf, parse_as_of
 from retailcrm._engine import Engine, engine_of, pandas_to_polars
 from retailcrm.data._report import Problem, ValidationReport
 from retailcrm.data._schema import TransactionSchema
-from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
+from retailcrm.exceptions import (
+    ConfigError,
+    DataQualityWarning,
+    InvalidDataError,
+    MissingColumnsError,
+)
 
 __all__ = ["EXTREME_FENCE", "PreparedTransactions", "inspect_transactions", "prepare_transactions"]
 
@@ -163,12 +168,22 @@ def _pandas_prepass(ins: _Inspector, roles: Mapping[str, str]) -> Any:
             series = _pd_timestamp(ins, series, index)
         elif role in ID_ROLES or role in TEXT_ROLES:
             series = _pd_labels(ins, role, series, index)
+        elif role == "refund" and pd.api.types.is_object_dtype(series.dtype):
+            series = _pd_flags(series)
         out[role] = series.reset_index(drop=True)
         if any(p.severity == "error" for p in ins.problems[before:]):
             # keep the raw text so null checks do not count unreadable values twice
             out[f"__raw_{role}"] = native[col].astype("string").reset_index(drop=True)
     frame = pd.DataFrame(out, copy=False)
     return frame
+
+
+def _pd_flags(series: Any) -> Any:
+    """An object column of booleans (with ``None``) as pandas' nullable boolean, if it is one."""
+    values = series.dropna()
+    if values.map(lambda v: isinstance(v, bool) or type(v).__name__ == "bool_").all():
+        return series.astype("boolean")
+    return series.astype("string")
 
 
 def _pd_rows(index: Any, mask: Any) -> list[Any]:
@@ -370,6 +385,8 @@ def _nw_normalise(
                 exprs.append(nw.lit(None, nw.Float64).alias(role))
         elif role == "timestamp":
             exprs.append(_nw_timestamp(ins, c, dtype, checks, raw))
+        elif role == "refund":
+            exprs.append(_nw_refund(ins, c, dtype, checks, raw))
         elif dtype in (nw.Categorical, nw.Enum) or isinstance(dtype, nw.Enum):
             # text semantics everywhere: ordering (ties) by the labels, not by category codes
             exprs.append(c.cast(nw.String).alias(role))
@@ -379,6 +396,11 @@ def _nw_normalise(
     out = lf.select(*exprs, *(e.alias(f"__raw_{r}") for r, e in raw.items()), *kept, *extra)
     if "timestamp" in roles:
         out = _localise(ins, out)
+    if "refund" in roles:
+        amount = nw.col("amount")
+        out = out.with_columns(
+            nw.when(nw.col("refund")).then(-amount.abs()).otherwise(amount).alias("amount")
+        ).drop("refund")
     return out, checks
 
 
@@ -419,6 +441,44 @@ def _nw_timestamp(
         "convert it to a datetime column (for epoch numbers: seconds since 1970).",
     )
     return nw.lit(None, nw.Datetime("us")).alias("timestamp")
+
+
+def _nw_refund(
+    ins: _Inspector,
+    c: nw.Expr,
+    dtype: Any,
+    checks: list[Check],
+    raw: dict[str, nw.Expr],
+) -> nw.Expr:
+    """The refund flag as Boolean: booleans, or integers 0/1; a null flag is no refund."""
+    fix = (
+        "map TransactionSchema(refund=...) to a column of True/False (or 1/0) that marks refund "
+        "lines, or convert it first, e.g. df[col] == '是'."
+    )
+    if dtype == nw.Boolean:
+        return c.fill_null(False).alias("refund")
+    if dtype.is_integer():
+        raw["refund"] = c
+        checks.append(
+            (
+                "refund_not_boolean",
+                "error",
+                "refund",
+                ~nw.col("__raw_refund").is_null() & ~nw.col("__raw_refund").is_in([0, 1]),
+                lambda n: f"{_plural(n, 'value')} in refund {'is' if n == 1 else 'are'} not 0 or 1",
+                fix,
+            )
+        )
+        return (c == 1).fill_null(False).alias("refund")
+    ins.add(
+        "refund_not_boolean",
+        "error",
+        "refund",
+        -1,
+        f"refund is of type {dtype}, not a True/False flag",
+        fix,
+    )
+    return nw.lit(False).alias("refund")
 
 
 def _localise(ins: _Inspector, lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
@@ -479,18 +539,29 @@ def inspect_transactions(
     parsed_as_of = parse_as_of(as_of) if as_of is not None else None
     engine = engine_of(tx, name=name)
     columns = _columns_of(tx)
-    roles = {r: c for r, c in schema.roles.items() if c in columns or r in schema.required_roles}
+    explicit = schema.explicit_roles
+    roles = {
+        r: c
+        for r, c in schema.roles.items()
+        if c in columns or r in schema.required_roles or r in explicit
+    }
     missing = [c for r, c in roles.items() if c not in columns]
     if missing:
         hints = MissingColumnsError(missing, available=columns).hints
         mapping = ", ".join(
             f"{r}={hints.get(c, '<your column>')!r}" for r, c in roles.items() if c in missing
         )
+        unmap = [r for r, c in roles.items() if c in missing and r in explicit]
+        also = (
+            f" (or {', '.join(f'{r}=None' for r in unmap)} if the table has no such column)"
+            if unmap
+            else ""
+        )
         err = MissingColumnsError(
             missing,
             available=columns,
             role=name,
-            fix=f"rename the column(s) or map them with TransactionSchema({mapping}).",
+            fix=f"rename the column(s) or map them with TransactionSchema({mapping}){also}.",
         )
         problem = Problem(
             code="missing_columns",
@@ -500,7 +571,7 @@ def inspect_transactions(
             message=str(err).split(". Fix:")[0],
             fix=err.message.split("Fix: ")[-1],
         )
-        return None, ValidationReport(n_rows=-1, problems=[problem], missing=err)
+        return None, ValidationReport(n_rows=-1, problems=[problem], missing=err, roles=roles)
 
     ins = _Inspector(schema=schema, native=tx, engine=engine, level=level)
     if engine.kind == "pandas":
@@ -517,7 +588,8 @@ def inspect_transactions(
     lf = lf.with_columns(nw.col("timestamp").dt.date().alias("date"))
 
     raw = {c[len("__raw_") :] for c in lf.collect_schema().names() if c.startswith("__raw_")}
-    checks += _row_checks(parsed_as_of, level, raw)
+    text_ids = lf.collect_schema()["customer_id"] == nw.String
+    checks += _row_checks(parsed_as_of, level, raw, text_ids)
     tallies: dict[str, nw.Expr] = {}
     if "timestamp" in raw:
         text = nw.col("__raw_timestamp")
@@ -546,7 +618,7 @@ def inspect_transactions(
     if level == "all":
         _frame_checks(ins, lf, tx, engine, n_rows, tuple(roles))
     problems = [p if p.count >= 0 else attrs.evolve(p, count=n_rows) for p in ins.problems]
-    report = ValidationReport(n_rows=n_rows, problems=problems)
+    report = ValidationReport(n_rows=n_rows, problems=problems, roles=roles)
     raw_cols = [c for c in lf.collect_schema().names() if c.startswith("__raw_")]
     prepared = PreparedTransactions(
         frame=lf.drop(raw_cols) if raw_cols else lf,
@@ -566,9 +638,29 @@ def _null(role: str, raw: set[str]) -> nw.Expr:
     return mask & nw.col(f"__raw_{role}").is_null() if role in raw else mask
 
 
-def _row_checks(as_of: AsOf | None, level: Level, raw: set[str]) -> list[Check]:
+def _blank(role: str) -> nw.Expr:
+    """Text that is empty or only white space."""
+    return nw.col(role).str.strip_chars() == ""
+
+
+def _row_checks(
+    as_of: AsOf | None, level: Level, raw: set[str], text_ids: bool = True
+) -> list[Check]:
     amount = nw.col("amount")
-    checks: list[Check] = [
+    checks: list[Check] = []
+    if text_ids:
+        checks.append(
+            (
+                "customer_id_blank",
+                "error",
+                "customer_id",
+                _blank("customer_id"),
+                lambda n: f"{n} blank customer id{'s' if n != 1 else ''} ('' or only spaces)",
+                "drop these rows or fill the id; a blank id is no customer (exports often write "
+                "missing ids as empty text).",
+            )
+        )
+    checks += [
         (
             "customer_id_null",
             "error",
@@ -740,8 +832,9 @@ def _frame_checks(
             None,
             n_dup,
             f"{_plural(n_dup, 'line')} exactly repeat{'s' if n_dup == 1 else ''} an earlier line",
-            "clean_transactions(duplicates='drop') removes the repeats (the default); keep "
-            "them with duplicates='keep' if identical lines are real (two equal items).",
+            "if they are repeats of one line (a doubled export), pass duplicates='drop' (to "
+            "clean_transactions, customer_features, btyd_summary, …); by default they are kept "
+            "as separate lines (two equal items) with a warning; duplicates='keep' silences it.",
             rows=dup_rows,
         )
     # extreme amounts (documented fence on the log scale)
@@ -792,19 +885,114 @@ def _frame_checks(
 
 
 def _duplicates(tx: Any, engine: Engine) -> tuple[int, list[Any]]:
+    n, rows, _ = duplicate_lines(tx, engine)
+    return n, rows
+
+
+def duplicate_lines(tx: Any, engine: Engine) -> tuple[int, list[Any], Any]:
+    """Exact repeats of an earlier line, over every column of the caller's frame.
+
+    Returns the number of repeats, up to five example row labels (pandas index labels, polars
+    and pyarrow row positions; none for lazy engines) and, for eager frames, a numpy mask of
+    the lines to keep (the first of each group of equal lines), else ``None``.
+    """
+    import numpy as np
+
     if engine.kind == "pandas":
-        dup = tx.duplicated(keep="first")
-        return int(dup.sum()), list(tx.index[dup.to_numpy()][:N_EXAMPLES])
+        dup = _pd_duplicated(tx)
+        return int(dup.sum()), list(tx.index[dup][:N_EXAMPLES]), ~dup
     frame = nw.from_native(tx)
     if isinstance(frame, nw.DataFrame):
         import polars as pl
 
         pl_df = frame.lazy(backend="polars").collect("polars").to_native()
-        dup = pl_df.select(~pl.struct(pl.all()).is_first_distinct()).to_series()
-        return int(dup.sum()), dup.arg_true().head(N_EXAMPLES).to_list()
+        first = pl_df.select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
+        dup = ~np.asarray(first, dtype=bool)
+        return int(dup.sum()), np.flatnonzero(dup)[:N_EXAMPLES].tolist(), ~dup
     n_all = frame.select(nw.len().alias("n")).collect("polars").item(0, "n")
     n_unique = frame.unique().select(nw.len().alias("n")).collect("polars").item(0, "n")
-    return int(n_all - n_unique), []
+    return int(n_all - n_unique), [], None
+
+
+def _pd_duplicated(tx: Any) -> Any:
+    """``tx.duplicated()`` as a numpy mask, by row hashes first (exact check of candidates)."""
+    import numpy as np
+    import pandas as pd
+
+    if len(tx) == 0 or len(tx.columns) == 0:
+        return np.zeros(len(tx), dtype=bool)
+    try:
+        hashes = pd.util.hash_pandas_object(tx, index=False).to_numpy()
+    except TypeError:  # unhashable cells (lists, dicts): pandas' own comparison
+        return tx.duplicated(keep="first").to_numpy()
+    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    dup = np.zeros(len(tx), dtype=bool)
+    if candidates.any():
+        exact = tx.iloc[np.flatnonzero(candidates)].duplicated(keep="first").to_numpy()
+        dup[np.flatnonzero(candidates)[exact]] = True
+    return dup
+
+
+Duplicates = Literal["keep", "drop"]
+_DUPLICATES = ("keep", "drop")
+
+
+def apply_duplicates_policy(tx: Any, duplicates: Duplicates | None, *, name: str = "tx") -> Any:
+    """The one duplicate-lines policy of every function that reads transactions.
+
+    ``"keep"``: repeats are separate lines (two equal items), not even looked for. ``"drop"``:
+    keep the first of each group of lines equal in every column. ``None`` (the default): keep
+    them, and warn (:class:`~retailcrm.exceptions.DataQualityWarning`) when there are any.
+    Returns the caller's frame, filtered when repeats are dropped (pandas keeps its labels).
+    """
+    if duplicates is not None and duplicates not in _DUPLICATES:
+        raise ConfigError(
+            f"The 'duplicates' parameter must be one of {list(_DUPLICATES)} or None. Got "
+            f"{duplicates!r} instead. Fix: 'keep' (equal lines are separate items) or 'drop' "
+            "(equal lines are repeats of one export line)."
+        )
+    if duplicates == "keep":
+        return tx
+    engine = engine_of(tx, name=name)
+    n, rows, keep = duplicate_lines(tx, engine)
+    if not n:
+        return tx
+    if duplicates is None:
+        where = f" (rows {rows}{' …' if n > len(rows) else ''})" if rows else ""
+        warn_user(
+            DataQualityWarning(
+                f"{name}: {_plural(n, 'line')} exactly repeat{'s' if n == 1 else ''} an earlier "
+                f"line{where}; kept and counted as separate lines, the default. Fix: pass "
+                "duplicates='drop' to drop repeats (e.g. a doubled export), or duplicates='keep' "
+                "to keep them without this warning."
+            )
+        )
+        return tx
+    if keep is None:
+        return nw.from_native(tx).unique(keep="any").to_native()
+    if engine.kind == "pandas":
+        return tx.loc[keep]
+    if engine.kind == "pyarrow":
+        import pyarrow as pa
+
+        return tx.filter(pa.array(keep))
+    import polars as pl
+
+    return tx.filter(pl.Series(keep))
+
+
+def warn_user(warning: Warning) -> None:
+    """Warn, pointing at the first caller outside retailcrm (its own line, not ours)."""
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        level += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    warnings.warn(warning, stacklevel=level)
 
 
 def extreme_fence(lf: nw.LazyFrame[Any]) -> tuple[float, float] | None:
@@ -849,8 +1037,14 @@ def prepare_transactions(
     schema: TransactionSchema | None = None,
     as_of: Any = None,
     name: str = "tx",
+    duplicates: Duplicates | None = None,
 ) -> PreparedTransactions:
     """Validate ``tx`` (error-level checks), normalise it and keep rows at or before ``as_of``.
+
+    ``duplicates`` is the duplicate-lines policy (:func:`apply_duplicates_policy`). The frame
+    gets ``amount_minor`` (and ``discount_minor``): amounts in whole minor units of
+    ``schema.currency_decimals`` (Int64), which every sum of money uses, so that totals are
+    exact and bit-identical across runs, row orders and engines; ``amount`` is rounded to match.
 
     Raises
     ------
@@ -861,16 +1055,45 @@ def prepare_transactions(
     ConfigError
         ``as_of`` is unparseable, or time-zone-aware while the timestamps are naive.
     """
+    if as_of is not None:
+        parse_as_of(as_of)  # a bad as_of is the first thing to say
+    if duplicates == "drop":
+        tx = apply_duplicates_policy(tx, duplicates, name=name)
+    elif duplicates is not None and duplicates != "keep":
+        apply_duplicates_policy(tx, duplicates, name=name)  # raises the ConfigError
     prepared, report = inspect_transactions(
         tx, schema=schema, as_of=as_of, level="errors", name=name
     )
     report.raise_for_errors()
     assert prepared is not None
+    if duplicates is None:  # warn about valid data only: errors come first
+        apply_duplicates_policy(tx, None, name=name)
+    prepared = attrs.evolve(prepared, frame=_with_minor_units(prepared))
     if prepared.as_of is not None:
         prepared = _check_as_of_zone(prepared, tx)
         assert prepared.as_of is not None
         prepared = attrs.evolve(prepared, frame=prepared.frame.filter(~_after(prepared.as_of)))
     return prepared
+
+
+def minor_units(expr: nw.Expr, decimals: int) -> nw.Expr:
+    """Whole minor units (Int64) of a money amount: rounded half away from zero."""
+    scaled = expr.abs() * float(10**decimals) + 0.5
+    units = scaled.floor().cast(nw.Int64)
+    return nw.when(expr < 0).then(-units).otherwise(units)
+
+
+def _with_minor_units(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
+    decimals = prepared.schema.currency_decimals
+    scale = float(10**decimals)
+    exprs = [minor_units(nw.col("amount"), decimals).alias("amount_minor")]
+    if prepared.has("discount"):
+        exprs.append(minor_units(nw.col("discount"), decimals).alias("discount_minor"))
+    frame = prepared.frame.with_columns(*exprs)
+    rounded = [(nw.col("amount_minor") / scale).alias("amount")]
+    if prepared.has("discount"):
+        rounded.append((nw.col("discount_minor") / scale).alias("discount"))
+    return frame.with_columns(*rounded)
 
 
 def _check_as_of_zone(prepared: PreparedTransactions, tx: Any) -> PreparedTransactions:

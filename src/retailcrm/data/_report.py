@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
@@ -9,7 +10,7 @@ import attrs
 
 from retailcrm.exceptions import InvalidDataError, MissingColumnsError
 
-__all__ = ["Problem", "ValidationReport"]
+__all__ = ["Problem", "ValidationReport", "html_table"]
 
 Severity = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -17,6 +18,10 @@ _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 def _tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
+
+
+def _role_dict(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(value).items()}
 
 
 @attrs.frozen(kw_only=True)
@@ -40,8 +45,10 @@ class Problem:
     examples : tuple
         Up to five example values: the offending values where rows have labels, otherwise (lazy
         engines) the customer ids of offending rows — ``examples_of`` says which.
-    examples_of : {"value", "customer_id"}
-        What ``examples`` holds.
+    examples_of : str
+        What ``examples`` holds: ``"value"``, or the role whose values identify the offending
+        rows on lazy engines (``"customer_id"``; for a side table whose customer id is itself
+        missing, another role such as ``"timestamp"``).
     message : str
         What is wrong.
     fix : str
@@ -56,7 +63,7 @@ class Problem:
     fix: str
     rows: tuple[Any, ...] = attrs.field(default=(), converter=_tuple)
     examples: tuple[Any, ...] = attrs.field(default=(), converter=_tuple)
-    examples_of: Literal["value", "customer_id"] = "value"
+    examples_of: str = "value"
 
     def describe(self) -> str:
         """One line: severity, column, message, examples and fix."""
@@ -68,7 +75,7 @@ class Problem:
             )
             text += f" — rows {list(self.rows)}{more}"
         elif self.examples:
-            of = " customer_id" if self.examples_of == "customer_id" else ""
+            of = "" if self.examples_of == "value" else f" {self.examples_of}"
             text += f" — e.g.{of} {list(self.examples)}"
         return f"{text}. Fix: {self.fix}"
 
@@ -102,6 +109,12 @@ class ValidationReport:
     n_rows: int
     problems: tuple[Problem, ...] = attrs.field(converter=_by_severity)
     missing: MissingColumnsError | None = None
+    #: Which of the caller's columns played which role (role -> column): the required roles,
+    #: every explicitly mapped role, and the optional roles found under their default names.
+    #: The data guide lists which features each role adds.
+    roles: dict[str, str] = attrs.field(factory=dict, converter=_role_dict)
+    #: The kind of table checked ("transactions", "customers", "events", …), named in errors.
+    table: str = "transactions"
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -125,11 +138,11 @@ class ValidationReport:
         return len(self.problems)
 
     def __getitem__(self, code: str) -> Problem:
-        """The problem with this ``code``; ``KeyError`` if there is none."""
+        """The problem with this ``code``; ``KeyError`` (with a hint) if there is none."""
         for p in self.problems:
             if p.code == code:
                 return p
-        raise KeyError(code)
+        raise KeyError(_unknown_code(code, self.codes))
 
     def __contains__(self, code: object) -> bool:
         return any(p.code == code for p in self.problems)
@@ -146,7 +159,7 @@ class ValidationReport:
             raise self.missing
         errors = self.errors
         if errors:
-            raise InvalidDataError(_error_text(errors), problems=errors)
+            raise InvalidDataError(_error_text(errors, self.table), problems=errors)
 
     def to_frame(self) -> Any:
         """The problems as a pandas DataFrame (one row per problem)."""
@@ -154,6 +167,29 @@ class ValidationReport:
 
         cols = ["code", "severity", "column", "count", "rows", "examples", "message", "fix"]
         return pd.DataFrame([[getattr(p, c) for c in cols] for p in self.problems], columns=cols)
+
+    def __repr__(self) -> str:
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        codes = ", ".join(self.codes) or "no problems"
+        return (
+            f"<ValidationReport: {self.n_rows} rows, {n_err} error{'s' if n_err != 1 else ''}, "
+            f"{n_warn} warning{'s' if n_warn != 1 else ''}: {codes}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A compact table of the problems, for notebooks."""
+        head = html.escape(str(self).splitlines()[0])
+        roles = ", ".join(f"{r} = {c!r}" for r, c in self.roles.items())
+        rows = [
+            (p.severity, p.code, p.column or "", p.count, _where(p), p.message, p.fix)
+            for p in self.problems
+        ]
+        return html_table(
+            head,
+            f"columns used: {roles}" if roles else "",
+            ("severity", "code", "column", "rows", "examples", "message", "fix"),
+            rows,
+        )
 
     def __str__(self) -> str:
         n_err, n_warn = len(self.errors), len(self.warnings)
@@ -164,9 +200,45 @@ class ValidationReport:
         return "\n".join([head, *(p.describe() for p in self.problems)])
 
 
-def _error_text(errors: Sequence[Problem]) -> str:
+def _unknown_code(code: object, codes: Sequence[str]) -> str:
+    from retailcrm.exceptions import did_you_mean
+
+    known = sorted(set(codes))
+    hint = did_you_mean(str(code), known) if isinstance(code, str) else None
+    text = f"no problem with code {code!r} in this report"
+    if hint:
+        text += f" (did you mean {hint!r}?)"
+    return text + f". Codes found: {known}. Test first with `code in report`."
+
+
+def _where(p: Problem) -> str:
+    if p.rows:
+        more = f" (+{p.count - len(p.rows)})" if p.count > len(p.rows) else ""
+        return f"rows {list(p.rows)}{more}"
+    if p.examples:
+        of = "" if p.examples_of == "value" else f"{p.examples_of} "
+        return f"e.g. {of}{list(p.examples)}"
+    return ""
+
+
+def html_table(
+    title: str, subtitle: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> str:
+    """A small self-contained HTML table (escaped), as notebooks display it."""
+    cell = "padding:2px 8px;text-align:left;vertical-align:top"
+    head = "".join(f'<th style="{cell}">{html.escape(c)}</th>' for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{cell}">{html.escape(str(v))}</td>' for v in row) + "</tr>"
+        for row in rows
+    )
+    sub = f"<div><small>{html.escape(subtitle)}</small></div>" if subtitle else ""
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" if rows else ""
+    return f"<div><strong>{title}</strong>{sub}{table}</div>"
+
+
+def _error_text(errors: Sequence[Problem], table: str = "transactions") -> str:
     if len(errors) == 1:
-        return "invalid transactions: " + errors[0].describe()
-    lines = [f"invalid transactions: {len(errors)} problems"]
+        return f"invalid {table}: " + errors[0].describe()
+    lines = [f"invalid {table}: {len(errors)} problems"]
     lines += [" - " + p.describe() for p in errors]
     return "\n".join(lines)

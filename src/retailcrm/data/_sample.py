@@ -47,6 +47,12 @@ class SampleData:
         NPS answers: ``customer_id, answered_at, score`` (0–10).
     marketing_spend : DataFrame
         ``month, channel, spend`` (acquisition spend per channel and month).
+    events : DataFrame
+        Behaviour events: ``customer_id, timestamp, event_type, product_id, category``, with
+        ``event_type`` one of ``view``, ``cart``, ``favourite`` and ``search`` (a search has
+        a category and no product). Views (and some carts) precede a share of the purchases;
+        other sessions browse products that are not bought, some in the last days of the
+        period.
     start, end : datetime.date
         The period covered; ``end`` is a natural ``as_of``.
     """
@@ -56,6 +62,7 @@ class SampleData:
     campaigns: Any
     surveys: Any
     marketing_spend: Any
+    events: Any
     start: _dt.date
     end: _dt.date
 
@@ -67,7 +74,7 @@ def sample_data(
     start: Any = "2023-01-01",
     end: Any = "2024-12-31",
 ) -> SampleData:
-    """Generate a synthetic retailer: customers, transactions, campaigns, surveys, spend.
+    """Generate a synthetic retailer: customers, transactions, campaigns, surveys, spend, events.
 
     Deterministic for a given ``seed``. Behaviours are mixed (:data:`PERSONAS`: loyal,
     growing, occasional, lapsing, churned, seasonal, new) so that every segment, stage and tier
@@ -215,12 +222,30 @@ def sample_data(
     campaigns = _campaigns(rng, ids, persona, names, base, span)
     surveys = _surveys(rng, ids, persona, names, reg, life_end, base)
     spend = _marketing_spend(rng, customers, d0, d1)
+    # events come from a stream of their own, so every other table is what it always was
+    ev_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    first_line = np.r_[0, np.cumsum(n_lines)[:-1]]
+    events = _events(
+        ev_rng,
+        ids,
+        persona,
+        reg,
+        life_end,
+        fav_cat,
+        cust,
+        order_ts,
+        product[first_line],
+        cat[first_line],
+        base,
+        span,
+    )
     return SampleData(
         customers=customers,
         transactions=transactions,
         campaigns=campaigns,
         surveys=surveys,
         marketing_spend=spend,
+        events=events,
         start=d0,
         end=d1,
     )
@@ -340,3 +365,91 @@ def _marketing_spend(rng: np.random.Generator, customers: Any, d0: _dt.date, d1:
     out = pd.DataFrame(rows, columns=["month", "channel", "spend"])
     out["month"] = out["month"].astype("datetime64[us]")
     return out
+
+
+#: Relative browsing activity of the personas (in the order of :data:`PERSONAS`).
+_BROWSING = np.array([1.5, 1.3, 0.8, 1.0, 0.6, 0.8, 1.2])
+
+
+def _events(
+    rng: np.random.Generator,
+    ids: Any,
+    persona: Any,
+    reg: Any,
+    life_end: Any,
+    fav_cat: Any,
+    order_cust: Any,
+    order_ts: Any,
+    order_product: Any,
+    order_cat: Any,
+    base: Any,
+    span: int,
+) -> Any:
+    """Views, carts, favourites and searches: before a share of the purchases, and in
+    sessions that end without a purchase (some of them in the last days of the period)."""
+    import pandas as pd
+
+    n = ids.size
+    hour = np.int64(3600)
+    parts: list[tuple[Any, Any, Any, Any, Any]] = []  # (customer, seconds, type, product, cat)
+    t0 = base.astype("datetime64[s]")
+    order_s = (order_ts - t0).astype(np.int64)
+
+    # before a purchase: 1-3 views of the bought product in the 5 days before, sometimes a cart
+    pre = np.flatnonzero(rng.random(order_cust.size) < 0.35)
+    n_views = 1 + rng.poisson(0.8, pre.size)
+    which = np.repeat(pre, n_views)
+    when = order_s[which] - rng.integers(10 * 60, 5 * 24 * hour, which.size)
+    parts.append((order_cust[which], when, "view", order_product[which], order_cat[which]))
+    carted = pre[rng.random(pre.size) < 0.4]
+    when = order_s[carted] - rng.integers(60, 2 * hour, carted.size)
+    parts.append((order_cust[carted], when, "cart", order_product[carted], order_cat[carted]))
+
+    # browsing sessions without a purchase; lapsing and churned customers keep browsing a while
+    sessions = rng.poisson(1.2 * _BROWSING[persona])
+    recent = rng.random(n) < 0.08  # one more session in the last 5 days of the period
+    s_cust = np.r_[np.repeat(np.arange(n), sessions), np.flatnonzero(recent)]
+    last_day = np.minimum(life_end + 60, span - 1)
+    first_day = reg[s_cust]
+    days = first_day + (rng.random(s_cust.size) * (last_day[s_cust] - first_day + 1)).astype(
+        np.int64
+    )
+    n_recent = int(recent.sum())
+    days[s_cust.size - n_recent :] = span - 1 - rng.integers(0, 5, n_recent)
+    start = days * 24 * hour + rng.integers(8 * hour, 23 * hour, s_cust.size)
+    s_cat = np.where(
+        rng.random(s_cust.size) < 0.6,
+        fav_cat[s_cust],
+        rng.integers(0, len(CATEGORIES), s_cust.size),
+    )
+    s_product = s_cat * 1000 + rng.integers(0, 200, s_cust.size)
+    searched = rng.random(s_cust.size) < 0.5
+    parts.append((s_cust[searched], start[searched] - 60, "search", None, s_cat[searched]))
+    k = 1 + rng.poisson(1.0, s_cust.size)
+    which = np.repeat(np.arange(s_cust.size), k)
+    when = start[which] + rng.integers(0, 30 * 60, which.size)
+    parts.append((s_cust[which], when, "view", s_product[which], s_cat[which]))
+    for kind, share in (("cart", 0.2), ("favourite", 0.2)):
+        chosen = np.flatnonzero(rng.random(s_cust.size) < share)
+        when = start[chosen] + 30 * 60 + rng.integers(0, 10 * 60, chosen.size)
+        parts.append((s_cust[chosen], when, kind, s_product[chosen], s_cat[chosen]))
+
+    customer = np.concatenate([p[0] for p in parts])
+    seconds = np.concatenate([p[1] for p in parts])
+    kinds = np.concatenate([np.full(p[0].size, p[2], dtype=object) for p in parts])
+    product = np.concatenate(
+        [np.full(p[0].size, -1) if p[3] is None else np.asarray(p[3]) for p in parts]
+    )
+    category = np.concatenate([np.asarray(p[4]) for p in parts])
+    keep = (seconds >= 0) & (seconds < span * 24 * hour)
+    out = pd.DataFrame(
+        {
+            "customer_id": ids[customer[keep]],
+            "timestamp": (t0 + seconds[keep].astype("timedelta64[s]")).astype("datetime64[us]"),
+            "event_type": kinds[keep],
+            "product_id": pd.Series(product[keep], dtype="Int64").mask(product[keep] < 0),
+            "category": np.asarray(CATEGORIES, dtype=object)[category[keep]],
+        }
+    )
+    out = out.sort_values(["timestamp", "customer_id", "event_type"], kind="stable")
+    return out.reset_index(drop=True)

@@ -9,19 +9,32 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
-from retailcrm._engine import Engine, engine_of, pandas_to_polars
-from retailcrm.data._prepare import PreparedTransactions, prepare_transactions
-from retailcrm.data._schema import CustomerSchema, ResponseSchema, TransactionSchema
-from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
+from retailcrm._engine import Engine
+from retailcrm.data._prepare import Duplicates, PreparedTransactions, prepare_transactions
+from retailcrm.data._schema import (
+    CustomerSchema,
+    EventSchema,
+    ResponseSchema,
+    TransactionSchema,
+)
+from retailcrm.data._tables import (
+    columns_of,
+    prepare_customers,
+    prepare_responses,
+    same_engine_frame,
+)
+from retailcrm.exceptions import ConfigError
+from retailcrm.features._events import (
+    VIEWED_NOT_BOUGHT_DAYS,
+    event_feature_names,
+    with_event_features,
+)
 
 __all__ = ["ReturnsPolicy", "customer_features", "purchase_occasions"]
 
 ReturnsPolicy = Literal["net", "exclude", "keep"]
 _RETURNS = ("net", "exclude", "keep")
 _PLURAL = {"category": "categories", "channel": "channels"}
-#: An occasion's net spend counts as positive when it exceeds this share of its gross spend:
-#: float sums of lines that cancel out are not exactly zero, and not in a repeatable way.
-NET_TOLERANCE = 1e-9
 #: Eager inputs with more lines than this are aggregated in partitions of customers.
 PARTITION_LINES = 4_000_000
 
@@ -48,12 +61,12 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
     """Lines grouped into occasions: one row per (customer, order) — or customer-day.
 
     Columns: ``customer_id``, ``date`` (first date of the occasion), ``day`` (its day number),
-    ``net`` (sum of the amounts the policy counts), ``is_purchase`` (whether it is a purchase
-    occasion under the returns policy; a net of at most ``NET_TOLERANCE`` times the gross
-    spend counts as zero, since float sums of cancelling lines are not exactly zero), ``refund`` (refunded amount, a positive number, whatever
-    the policy) and, with a ``discount`` column, ``discount`` and ``list_amount`` (amount plus
-    discount) of its purchase lines. Lines with a null ``order_id`` form one occasion per
-    customer-day.
+    ``net_minor`` (sum of the amounts the policy counts, in whole minor units of the currency),
+    ``is_purchase`` (whether it is a purchase occasion under the returns policy: net spend
+    above zero, exactly, since minor units sum exactly), ``refund_minor`` (refunded amount, a
+    positive number, whatever the policy) and, with a ``discount`` column, ``discount_minor``
+    and ``list_minor`` (amount plus discount) of its purchase lines. Lines with a null
+    ``order_id`` form one occasion per customer-day.
     """
     if returns not in _RETURNS:
         raise ConfigError(
@@ -70,31 +83,37 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
         )
     else:
         keys = ["customer_id", "day"]
-    amount = nw.col("amount")
-    zero = nw.lit(0.0)
+    # money in whole minor units (Int64): sums are exact, so "net > 0" needs no tolerance and
+    # every total is the same whatever the row order, thread count or engine
+    amount = nw.col("amount_minor")
+    zero = nw.lit(0, nw.Int64)
     positive = nw.when(amount > 0).then(amount).otherwise(zero)
     counted = positive if returns == "exclude" else amount
     aggs = [
         nw.col("date").min().alias("date"),
         nw.col("day").min().alias("__first_day"),
-        counted.sum().alias("net"),
-        positive.sum().alias("__gross"),
-        nw.when(amount < 0).then(-amount).otherwise(zero).sum().alias("refund"),
+        counted.sum().cast(nw.Int64).alias("net_minor"),
+        positive.sum().cast(nw.Int64).alias("__gross"),
+        nw.when(amount < 0).then(-amount).otherwise(zero).sum().cast(nw.Int64).alias("refund_minor"),
     ]
-    extra = ["refund"]
+    extra = ["refund_minor"]
     if prepared.has("discount"):
-        disc = nw.col("discount").fill_null(0.0)
+        disc = nw.col("discount_minor").fill_null(0)
         aggs += [
-            nw.when(amount > 0).then(disc).otherwise(zero).sum().alias("discount"),
-            nw.when(amount > 0).then(amount + disc).otherwise(zero).sum().alias("list_amount"),
+            nw.when(amount > 0).then(disc).otherwise(zero).sum().cast(nw.Int64).alias("discount_minor"),
+            nw.when(amount > 0)
+            .then(amount + disc)
+            .otherwise(zero)
+            .sum()
+            .cast(nw.Int64)
+            .alias("list_minor"),
         ]
-        extra += ["discount", "list_amount"]
+        extra += ["discount_minor", "list_minor"]
     occ = lf.group_by(keys).agg(*aggs).with_columns(day=nw.col("__first_day"))
-    # Float sums of a fully refunded order can land on ±1e-15 depending on the order of the
-    # lines (and of the engine's parallel partial sums); "positive" means above that noise.
-    positive_net = nw.col("net") > nw.col("__gross") * NET_TOLERANCE
-    is_purchase = nw.col("__gross") > 0 if returns == "keep" else positive_net
-    return occ.select("customer_id", "date", "day", "net", is_purchase.alias("is_purchase"), *extra)
+    is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net_minor") > 0
+    return occ.select(
+        "customer_id", "date", "day", "net_minor", is_purchase.alias("is_purchase"), *extra
+    )
 
 
 def customer_features(
@@ -108,6 +127,9 @@ def customer_features(
     customer_schema: CustomerSchema | None = None,
     responses: Any = None,
     response_schema: ResponseSchema | None = None,
+    duplicates: Duplicates | None = None,
+    events: Any = None,
+    event_schema: EventSchema | None = None,
 ) -> Any:
     """The customer feature table: one row per customer as of a date.
 
@@ -142,6 +164,23 @@ def customer_features(
         customers who are neither buyers nor registered customers are not rows of the table.
     response_schema : ResponseSchema, optional
         Column mapping for ``responses``.
+    duplicates : {"keep", "drop"} or None
+        Lines equal in every column: ``"keep"`` counts them as separate lines (two equal
+        items), ``"drop"`` keeps the first of each group (a repeated export). ``None`` (the
+        default) keeps them and warns (:class:`~retailcrm.exceptions.DataQualityWarning`) when
+        there are any; every function that reads transactions has this one default.
+    events : dataframe, optional
+        Behaviour events of the same engine as ``tx``, one row per event (see
+        :class:`~retailcrm.data.EventSchema`; validated like
+        :func:`~retailcrm.data.validate_events`): adds ``views_{w}d``, ``carts_{w}d`` and
+        ``favourites_{w}d`` for each window, ``days_since_last_view`` (null without views) and
+        ``viewed_not_bought_3d`` (a product — or, without product ids, a category — viewed
+        in the last 3 days and not bought on or after the day it was first viewed in them).
+        Events after ``as_of`` are ignored; as for ``responses``, events of customers who are
+        neither buyers nor registered customers add no rows, and customers without events get
+        zero counts and ``False``.
+    event_schema : EventSchema, optional
+        Column mapping for ``events`` and the mapping of their labels onto event types.
 
     Returns
     -------
@@ -162,7 +201,7 @@ def customer_features(
         amount as a positive number, whatever the returns policy); with a ``discount`` column,
         ``discount_rate`` (discount over list price, amount + discount, of purchase lines);
         with ``responses``, ``campaigns_received``, ``campaigns_responded``, ``response_rate``;
-        then the ``customers`` columns.
+        with ``events``, the event features above; then the ``customers`` columns.
 
     Raises
     ------
@@ -201,7 +240,7 @@ def customer_features(
     """
     wins = _check_windows(windows)
     parse_as_of(as_of)  # required: raises ConfigError for None or garbage before any work
-    prepared = prepare_transactions(tx, schema=schema, as_of=as_of)
+    prepared = prepare_transactions(tx, schema=schema, as_of=as_of, duplicates=duplicates)
     asof = prepared.as_of
     assert asof is not None
     table = _per_customer(prepared, asof, wins, returns)
@@ -209,6 +248,8 @@ def customer_features(
         table = _with_customers(table, customers, customer_schema, prepared, asof, wins)
     if responses is not None:
         table = _with_responses(table, responses, response_schema, prepared, asof)
+    if events is not None:
+        table = with_event_features(table, events, event_schema, prepared, asof, wins)
     table = table.with_columns(
         tenure_days=(nw.lit(asof.day) - nw.col("__start_day")).cast(nw.Int64)
     ).drop("__start_day")
@@ -257,7 +298,7 @@ def _aggregate_all(
     stage: Any,
 ) -> Any:
     occ = stage(purchase_occasions(prepared, returns=returns))
-    table = stage(_aggregate(occ, asof, wins))
+    table = stage(_aggregate(occ, asof, wins, float(10**prepared.schema.currency_decimals)))
     del occ
     for role in ("category", "channel"):
         if prepared.has(role):
@@ -267,7 +308,12 @@ def _aggregate_all(
     return table
 
 
-def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
+def _money(minor: nw.Expr, scale: float) -> nw.Expr:
+    """An exact sum of minor units as currency (Float64)."""
+    return (minor.sum().cast(nw.Int64) / scale).cast(nw.Float64)
+
+
+def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...], scale: float) -> Any:
     buy = nw.col("is_purchase")
     buy_day = nw.when(buy).then(nw.col("day"))
     aggs = [
@@ -276,25 +322,19 @@ def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
         buy_day.min().alias("__first_day"),
         buy_day.max().alias("__last_day"),
         buy.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency"),
-        nw.col("net").sum().cast(nw.Float64).alias("monetary"),
-        nw.col("refund").sum().cast(nw.Float64).alias("refund_amount"),
+        _money(nw.col("net_minor"), scale).alias("monetary"),
+        _money(nw.col("refund_minor"), scale).alias("refund_amount"),
     ]
-    if "discount" in occ.collect_schema().names():
+    if "discount_minor" in occ.collect_schema().names():
         aggs += [
-            nw.col("discount").sum().cast(nw.Float64).alias("__discount"),
-            nw.col("list_amount").sum().cast(nw.Float64).alias("__list_amount"),
+            nw.col("discount_minor").sum().cast(nw.Int64).alias("__discount"),
+            nw.col("list_minor").sum().cast(nw.Int64).alias("__list_amount"),
         ]
     for w in wins:
         inside = nw.col("day") > asof.day - w
         aggs.append((buy & inside).cast(nw.Int64).sum().cast(nw.Int64).alias(f"orders_{w}d"))
-        aggs.append(
-            nw.when(inside)
-            .then(nw.col("net"))
-            .otherwise(nw.lit(0.0))
-            .sum()
-            .cast(nw.Float64)
-            .alias(f"spend_{w}d")
-        )
+        windowed = nw.when(inside).then(nw.col("net_minor")).otherwise(nw.lit(0, nw.Int64))
+        aggs.append(_money(windowed, scale).alias(f"spend_{w}d"))
     per_customer = occ.group_by("customer_id").agg(*aggs)
 
     months = (
@@ -328,7 +368,7 @@ def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
     if "__discount" in table.collect_schema().names():
         table = table.with_columns(
             discount_rate=nw.when(nw.col("__list_amount") > 0)
-            .then(nw.col("__discount") / nw.col("__list_amount"))
+            .then(nw.col("__discount").cast(nw.Float64) / nw.col("__list_amount").cast(nw.Float64))
             .cast(nw.Float64)
         ).drop("__discount", "__list_amount")
     return table
@@ -336,10 +376,10 @@ def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
 
 def _mix(prepared: PreparedTransactions, role: str, returns: ReturnsPolicy) -> Any:
     """n_{role}s, top_{role}, top_{role}_share from purchase lines weighted by spend."""
-    lines = prepared.frame.filter((nw.col("amount") > 0) & ~nw.col(role).is_null())
-    spend = lines.group_by("customer_id", role).agg(nw.col("amount").sum().alias("__spend"))
-    # Window aggregates over the *same* evaluated spend column: comparing against a separately
-    # computed max could fail, since parallel float sums need not repeat bit for bit.
+    lines = prepared.frame.filter((nw.col("amount_minor") > 0) & ~nw.col(role).is_null())
+    spend = lines.group_by("customer_id", role).agg(
+        nw.col("amount_minor").sum().cast(nw.Int64).alias("__spend")
+    )
     top = (
         spend.with_columns(
             __top=nw.col("__spend").max().over("customer_id"),
@@ -350,7 +390,10 @@ def _mix(prepared: PreparedTransactions, role: str, returns: ReturnsPolicy) -> A
         .group_by("customer_id")
         .agg(
             nw.col(role).min().alias(f"top_{role}"),
-            (nw.col("__top") / nw.col("__total")).max().cast(nw.Float64).alias(f"top_{role}_share"),
+            (nw.col("__top").cast(nw.Float64) / nw.col("__total").cast(nw.Float64))
+            .max()
+            .cast(nw.Float64)
+            .alias(f"top_{role}_share"),
             nw.col("__n").max().cast(nw.Int64).alias(f"n_{_PLURAL[role]}"),
         )
     )
@@ -365,40 +408,23 @@ def _with_customers(
     asof: AsOf,
     wins: tuple[int, ...],
 ) -> Any:
-    cs = customer_schema or CustomerSchema(customer_id=prepared.schema.customer_id)
-    frame = _side_frame(customers, prepared.engine, "customers")
-    names = list(frame.collect_schema().names())
-    key = cs.customer_id if cs.customer_id in names else "customer_id"
-    if key not in names:
-        raise MissingColumnsError(
-            [cs.customer_id],
-            available=names,
-            role="customers",
-            fix="name the key column like the transactions' customer id or pass "
-            "customer_schema=CustomerSchema(customer_id=...).",
+    cs = customer_schema
+    if cs is None:  # the key is named like the transactions' customer id, or customer_id
+        key = prepared.schema.customer_id
+        names = columns_of(customers)
+        cs = CustomerSchema(
+            customer_id=key if key in names or "customer_id" not in names else "customer_id"
         )
-    rename = {key: "customer_id"}
-    reg = cs.registered_at if cs.registered_at in names else None
-    if reg:
-        rename[reg] = "registered_at"
-    if cs.birthday and cs.birthday in names:
-        rename[cs.birthday] = "birthday"
-    clash = [c for c in names if c not in rename and c in set(table.collect_schema().names())]
+    if cs.timezone is None and prepared.schema.timezone:
+        cs = attrs.evolve(cs, timezone=prepared.schema.timezone)
+    frame = prepare_customers(customers, cs, engine=prepared.engine)
+    names = list(frame.collect_schema().names())
+    features = set(table.collect_schema().names())
+    clash = [c for c in names if c != "customer_id" and c in features]
     if clash:
         raise ConfigError(
             f"customers: column(s) {clash} clash with feature names. Fix: rename them first."
         )
-    frame = frame.rename(rename)
-    dup = frame.group_by("customer_id").agg(nw.len().alias("n")).filter(nw.col("n") > 1)
-    dups = dup.select("customer_id").head(5).collect("polars").to_native()["customer_id"].to_list()
-    if dups:
-        raise InvalidDataError(
-            f"customers: customer id(s) {dups} appear more than once. Fix: keep one profile per "
-            "customer (merge duplicate accounts first)."
-        )
-    null_ids = frame.filter(nw.col("customer_id").is_null()).select(nw.len().alias("n"))
-    if null_ids.collect("polars").item(0, "n"):
-        raise InvalidDataError("customers: null customer ids. Fix: drop or fill them.")
     tx_type = table.collect_schema()["customer_id"]
     cu_type = frame.collect_schema()["customer_id"]
     if (tx_type == nw.String) != (cu_type == nw.String):
@@ -406,15 +432,16 @@ def _with_customers(
             f"customers: customer_id is {cu_type} but the transactions' is {tx_type}. "
             "Fix: cast both to the same type (e.g. text) first."
         )
-    if reg:
+    reg_day = nw.generate_temporary_column_name(8, [*names, *features])
+    if "registered_at" in names:
         reg_col = nw.col("registered_at")
         reg_date = (
             reg_col if frame.collect_schema()["registered_at"] == nw.Date else reg_col.dt.date()
         )
-        frame = frame.with_columns(__reg_day=day_number(reg_date))
-        frame = frame.filter(nw.col("__reg_day").is_null() | (nw.col("__reg_day") <= asof.day))
+        frame = frame.with_columns(day_number(reg_date).alias(reg_day))
+        frame = frame.filter(nw.col(reg_day).is_null() | (nw.col(reg_day) <= asof.day))
     else:
-        frame = frame.with_columns(__reg_day=nw.lit(None, nw.Int64))
+        frame = frame.with_columns(nw.lit(None, nw.Int64).alias(reg_day))
     if tx_type != cu_type:
         frame = frame.with_columns(nw.col("customer_id").cast(tx_type))
     ids = nw.concat(
@@ -430,10 +457,10 @@ def _with_customers(
     return out.with_columns(
         *(nw.col(c).fill_null(0).cast(nw.Int64) for c in zero_int),
         *(nw.col(c).fill_null(0.0).cast(nw.Float64) for c in zero_float),
-        __start_day=nw.when(start.is_null() | (nw.col("__reg_day") < start))
-        .then(nw.col("__reg_day"))
+        __start_day=nw.when(start.is_null() | (nw.col(reg_day) < start))
+        .then(nw.col(reg_day))
         .otherwise(start),
-    ).drop("__reg_day")
+    ).drop(reg_day)
 
 
 def _with_responses(
@@ -444,55 +471,29 @@ def _with_responses(
     asof: AsOf,
 ) -> Any:
     rs = response_schema or ResponseSchema()
-    frame = _side_frame(responses, prepared.engine, "responses")
-    schema = frame.collect_schema()
-    names = list(schema.names())
-    missing = [c for c in rs.roles.values() if c not in names]
-    if missing:
-        raise MissingColumnsError(
-            missing,
-            available=names,
-            role="responses",
-            fix="rename the columns or map them with ResponseSchema(customer_id=..., "
-            "contacted_at=..., responded=...).",
-        )
-    responded_type = schema[rs.responded]
-    if responded_type != nw.Boolean and not responded_type.is_integer():
-        raise InvalidDataError(
-            f"responses: column {rs.responded!r} is {responded_type}, not boolean. "
-            "Fix: pass True/False (or 1/0) for whether the customer responded."
-        )
-    when_type = schema[rs.contacted_at]
-    contacted = nw.col(rs.contacted_at)
-    if when_type != nw.Date:
-        if not isinstance(when_type, nw.Datetime):
-            raise InvalidDataError(
-                f"responses: column {rs.contacted_at!r} is {when_type}, not a date or datetime. "
-                "Fix: convert it, e.g. pd.to_datetime(df[col])."
-            )
-        if when_type.time_zone is not None:
-            contacted = contacted.dt.replace_time_zone(None)
+    if rs.timezone is None and prepared.schema.timezone:
+        rs = attrs.evolve(rs, timezone=prepared.schema.timezone)
+    frame = prepare_responses(responses, rs, engine=prepared.engine)
+    contacted = nw.col("contacted_at")
+    if frame.collect_schema()["contacted_at"] != nw.Date:
         contacted = contacted.dt.date()
     per_customer = (
         frame.filter(day_number(contacted) <= asof.day)
-        .group_by(nw.col(rs.customer_id).alias("customer_id"))
+        .group_by("customer_id")
         .agg(
             nw.len().cast(nw.Int64).alias("campaigns_received"),
-            nw.col(rs.responded)
-            .cast(nw.Int64)
-            .fill_null(0)
-            .clip(0, 1)
-            .sum()
-            .cast(nw.Int64)
-            .alias("campaigns_responded"),
+            nw.col("responded").cast(nw.Int64).sum().cast(nw.Int64).alias("campaigns_responded"),
         )
     )
     tx_type = table.collect_schema()["customer_id"]
-    if (tx_type == nw.String) != (per_customer.collect_schema()["customer_id"] == nw.String):
+    re_type = per_customer.collect_schema()["customer_id"]
+    if (tx_type == nw.String) != (re_type == nw.String):
         raise ConfigError(
-            "responses: customer ids are of another type than the transactions'. "
+            f"responses: customer_id is {re_type} but the transactions' is {tx_type}. "
             "Fix: cast both to the same type (e.g. text) first."
         )
+    if tx_type != re_type:
+        per_customer = per_customer.with_columns(nw.col("customer_id").cast(tx_type))
     out = table.join(per_customer, on="customer_id", how="left")
     received = nw.col("campaigns_received").fill_null(0).cast(nw.Int64)
     responded = nw.col("campaigns_responded").fill_null(0).cast(nw.Int64)
@@ -504,20 +505,9 @@ def _with_responses(
 
 
 def _side_frame(native: Any, engine: Engine, name: str) -> Any:
-    """A side table (customers, responses) as a LazyFrame in the transactions' engine."""
-    theirs = engine_of(native, name=name)
-    local = ("pandas", "polars", "polars-lazy", "pyarrow")
-    frame = nw.from_native(native)
-    if theirs.kind in local and engine.kind in local:
-        if theirs.kind == "pandas":
-            return pandas_to_polars(native)
-        return frame.lazy(backend="polars") if isinstance(frame, nw.DataFrame) else frame
-    if theirs.kind == engine.kind:
-        return frame
-    raise ConfigError(
-        f"{name} is a {theirs.kind} frame but the transactions are {engine.kind}. "
-        "Fix: pass customers in the same engine (and, for DuckDB, the same connection) as tx."
-    )
+    """A side table as a LazyFrame in the transactions' engine, unvalidated (the side tables
+    of :func:`customer_features` go through :mod:`retailcrm.data._tables` instead)."""
+    return same_engine_frame(native, engine, name)
 
 
 def _column_order(table: Any, wins: tuple[int, ...]) -> list[str]:
@@ -545,4 +535,6 @@ def _column_order(table: Any, wins: tuple[int, ...]) -> list[str]:
             head += [f"n_{_PLURAL[role]}", f"top_{role}", f"top_{role}_share"]
     if "response_rate" in names:
         head += ["campaigns_received", "campaigns_responded", "response_rate"]
+    if "days_since_last_view" in names:
+        head += event_feature_names(wins, VIEWED_NOT_BOUGHT_DAYS)
     return head + [c for c in names if c not in head]

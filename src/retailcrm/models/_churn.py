@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import warnings
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
@@ -23,11 +24,12 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from retailcrm._dates import day_number_of, parse_as_of
 from retailcrm._engine import lazy_frame
-from retailcrm.data._prepare import prepare_transactions
+from retailcrm.data._prepare import Duplicates, apply_duplicates_policy, prepare_transactions
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import (
     ConfigError,
     ConvergenceError,
+    IdentifiabilityWarning,
     InvalidDataError,
     MissingColumnsError,
     NotFittedError,
@@ -50,6 +52,7 @@ def churn_training_frame(
     cutoff: Any,
     horizon_days: int,
     schema: TransactionSchema | None = None,
+    duplicates: Duplicates | None = None,
 ) -> Any:
     """Customer features as of ``cutoff`` and the label "no purchase within the horizon".
 
@@ -64,6 +67,9 @@ def churn_training_frame(
         Length of the label window: the days ``cutoff + 1`` to ``cutoff + horizon_days``.
     schema : TransactionSchema, optional
         Column mapping for ``tx``.
+    duplicates : {"keep", "drop"} or None
+        The duplicate-lines policy, applied once, as for :func:`~retailcrm.customer_features` (``None``:
+        keep them and warn when there are any).
 
     Returns
     -------
@@ -111,9 +117,12 @@ def churn_training_frame(
     horizon = _check_horizon(horizon_days, "churn_training_frame")
     day = as_of.date
     end = day + _dt.timedelta(days=horizon)
-    features_native = customer_features(tx, as_of=day, schema=schema)
-    summary_native = btyd_summary(tx, observation_end=day, schema=schema, time_unit="W")
-    prepared = prepare_transactions(tx, schema=schema, as_of=end)
+    tx = apply_duplicates_policy(tx, duplicates)  # once: the calls below keep what is left
+    features_native = customer_features(tx, as_of=day, schema=schema, duplicates="keep")
+    summary_native = btyd_summary(
+        tx, observation_end=day, schema=schema, time_unit="W", duplicates="keep"
+    )
+    prepared = prepare_transactions(tx, schema=schema, as_of=end, duplicates="keep")
     features, engine = lazy_frame(features_native, name="features")
     summary, _ = lazy_frame(summary_native, name="summary")
     occasions = purchase_occasions(prepared)
@@ -481,9 +490,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             del self.feature_names_in_
         self.baseline_: BetaGeoModel | None = None
         if self.baseline and frame is not None and set(BTYD_COLUMNS) <= set(frame[0].columns):
+            # an unidentified baseline (e.g. no repeat buyers) is no baseline: say so as an error
             try:
-                self.baseline_ = BetaGeoModel().fit(**_btyd_arrays(frame[0]))
-            except ConvergenceError as exc:
+                with warnings.catch_warnings(action="error", category=IdentifiabilityWarning):
+                    self.baseline_ = BetaGeoModel().fit(**_btyd_arrays(frame[0]))
+            except (ConvergenceError, IdentifiabilityWarning) as exc:
                 raise ConvergenceError(
                     f"ChurnModel: the BG/NBD baseline could not be fitted on the training frame "
                     f"({exc}). Fix: ChurnModel(baseline=False) skips the baseline."

@@ -15,10 +15,9 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number, day_number_of, parse_as_of
-from retailcrm.data._prepare import PreparedTransactions, prepare_transactions
+from retailcrm.data._prepare import Duplicates, PreparedTransactions, prepare_transactions
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError
-from retailcrm.features._customer import NET_TOLERANCE
 
 __all__ = [
     "TIME_UNIT_DAYS",
@@ -52,7 +51,8 @@ def _day_of(value: Any, name: str) -> _dt.date:
 
 
 def purchase_days(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
-    """One row per customer and purchase day: ``customer_id``, ``date``, ``day``, ``net``.
+    """One row per customer and purchase day: ``customer_id``, ``date``, ``day``, ``net_minor``
+    (the day's net spend in whole minor units) and ``net`` (the same in currency).
 
     All of a customer's lines on one calendar day are one purchase (whatever their order ids);
     a day counts as a purchase when its net amount is zero or more (free items count, as the
@@ -60,23 +60,18 @@ def purchase_days(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
     day's purchases) are dropped: they are neither purchases nor spend.
     """
     lf = prepared.frame.with_columns(day=day_number(nw.col("date")))
-    amount = nw.col("amount")
+    scale = float(10**prepared.schema.currency_decimals)
     days = lf.group_by("customer_id", "day").agg(
         nw.col("date").min().alias("date"),
-        amount.sum().cast(nw.Float64).alias("net"),
-        nw.when(amount > 0).then(amount).otherwise(nw.lit(0.0)).sum().alias("__gross"),
+        nw.col("amount_minor").sum().cast(nw.Int64).alias("net_minor"),
     )
-    # a day whose lines cancel out sums to ±1e-15 depending on summation order: that is zero
-    # (a purchase of nothing), not a refund day
-    noise = nw.col("__gross") * NET_TOLERANCE
-    return days.filter(nw.col("net") >= -noise).select(
+    # minor units sum exactly: a day whose lines cancel out is exactly zero (a purchase of nothing)
+    return days.filter(nw.col("net_minor") >= 0).select(
         "customer_id",
         "date",
         "day",
-        nw.when(nw.col("net").abs() <= noise)
-        .then(nw.lit(0.0))
-        .otherwise(nw.col("net"))
-        .alias("net"),
+        "net_minor",
+        (nw.col("net_minor") / scale).cast(nw.Float64).alias("net"),
     )
 
 
@@ -109,6 +104,7 @@ def btyd_summary(
     schema: TransactionSchema | None = None,
     time_unit: TimeUnit = "W",
     calibration_end: Any = None,
+    duplicates: Duplicates | None = None,
 ) -> Any:
     """The per-customer BTYD summary: frequency, recency, T and monetary value.
 
@@ -123,6 +119,9 @@ def btyd_summary(
         in whole days.
     schema : TransactionSchema, optional
         Column mapping for ``tx``.
+    duplicates : {"keep", "drop"} or None
+        The duplicate-lines policy, as for :func:`~retailcrm.customer_features` (``None``:
+        keep them and warn when there are any).
     time_unit : {"D", "W", "M"}, default "W"
         Unit of ``recency``, ``T`` and ``duration_holdout``: days, weeks of exactly 7 days, or
         months of exactly 30.4375 days (365.25 / 12).
@@ -222,8 +221,9 @@ def btyd_summary(
     """
     unit = check_time_unit(time_unit)
     obs, cal = check_ends(observation_end, calibration_end)
-    prepared = prepare_transactions(tx, schema=schema, as_of=obs)
+    prepared = prepare_transactions(tx, schema=schema, as_of=obs, duplicates=duplicates)
     days = purchase_days(prepared)
+    scale = float(10**prepared.schema.currency_decimals)
     end_day = day_number_of(cal if cal is not None else obs)
     firsts = _first_days(days).filter(nw.col("__first_day") <= end_day)
     joined = days.join(firsts.select("customer_id", "__first_day"), on="customer_id", how="inner")
@@ -237,20 +237,20 @@ def btyd_summary(
         nw.when(~holdout).then(nw.col("day")).max().alias("__last"),
         repeat.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency"),
         nw.when(repeat)
-        .then(nw.col("net"))
-        .otherwise(nw.lit(0.0))
+        .then(nw.col("net_minor"))
+        .otherwise(nw.lit(0, nw.Int64))
         .sum()
-        .cast(nw.Float64)
+        .cast(nw.Int64)
         .alias("__repeat_spend"),
     ]
     if cal is not None:
         aggs += [
             holdout.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency_holdout"),
             nw.when(holdout)
-            .then(nw.col("net"))
-            .otherwise(nw.lit(0.0))
+            .then(nw.col("net_minor"))
+            .otherwise(nw.lit(0, nw.Int64))
             .sum()
-            .cast(nw.Float64)
+            .cast(nw.Int64)
             .alias("__holdout_spend"),
         ]
     per = joined.group_by("customer_id").agg(*aggs)
@@ -261,7 +261,7 @@ def btyd_summary(
         ((nw.col("__last") - nw.col("__first")) / unit).cast(nw.Float64).alias("recency"),
         ((nw.lit(end_day) - nw.col("__first")) / unit).cast(nw.Float64).alias("T"),
         nw.when(freq > 0)
-        .then(nw.col("__repeat_spend") / freq)
+        .then(nw.col("__repeat_spend") / scale / freq)
         .otherwise(nw.lit(0.0))
         .cast(nw.Float64)
         .alias("monetary_value"),
@@ -271,7 +271,7 @@ def btyd_summary(
         cols += [
             fh,
             nw.when(fh > 0)
-            .then(nw.col("__holdout_spend") / fh)
+            .then(nw.col("__holdout_spend") / scale / fh)
             .otherwise(nw.lit(0.0))
             .cast(nw.Float64)
             .alias("monetary_value_holdout"),
@@ -288,6 +288,7 @@ def btyd_summary_excluded(
     observation_end: Any,
     calibration_end: Any,
     schema: TransactionSchema | None = None,
+    duplicates: Duplicates | None = None,
 ) -> Any:
     """The customers :func:`btyd_summary` leaves out because they first bought in the holdout.
 
@@ -299,6 +300,9 @@ def btyd_summary_excluded(
         As for :func:`btyd_summary`; ``calibration_end`` is required here.
     schema : TransactionSchema, optional
         Column mapping for ``tx``.
+    duplicates : {"keep", "drop"} or None
+        The duplicate-lines policy, as for :func:`~retailcrm.customer_features` (``None``:
+        keep them and warn when there are any).
 
     Returns
     -------
@@ -341,7 +345,7 @@ def btyd_summary_excluded(
         )
     obs, cal = check_ends(observation_end, calibration_end)
     assert cal is not None
-    prepared = prepare_transactions(tx, schema=schema, as_of=obs)
+    prepared = prepare_transactions(tx, schema=schema, as_of=obs, duplicates=duplicates)
     firsts = _first_days(purchase_days(prepared))
     out = firsts.filter(nw.col("__first_day") > day_number_of(cal))
     return prepared.engine.to_native(

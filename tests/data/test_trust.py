@@ -1,0 +1,194 @@
+"""Regressions of the data-trust issue, each on every engine: mapped columns, ``as_of`` as a day,
+refund flags, the one duplicate policy, blank ids and output dtypes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import make_native, to_polars
+from retailcrm import TransactionSchema, customer_features, validate_transactions
+from retailcrm.data import clean_transactions
+from retailcrm.exceptions import (
+    ConfigError,
+    DataQualityWarning,
+    InvalidDataError,
+    MissingColumnsError,
+)
+from retailcrm.models import btyd_summary
+
+
+def _tx() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b"],
+            "timestamp": pd.to_datetime(
+                ["2024-12-01", "2024-12-01", "2024-12-31 18:00", "2024-12-31"], format="ISO8601"
+            ),
+            "amount": [100.0, 100.0, 110.0, 40.0],
+        }
+    )
+
+
+def _row(result: object, customer: str) -> dict[str, object]:
+    frame = to_polars(result)
+    return frame.filter(frame["customer_id"] == customer).row(0, named=True)
+
+
+def test_explicitly_mapped_missing_column_is_an_error(engine: str) -> None:
+    native = make_native(engine, _tx())
+    schema = TransactionSchema(category="品类")
+    with pytest.raises(MissingColumnsError, match=r"missing column '品类'.*category=None"):
+        customer_features(native, as_of="2024-12-31", schema=schema, duplicates="keep")
+    report = validate_transactions(native, schema=schema)
+    assert report.codes == ("missing_columns",)
+    # a role left at its default is used only when the column exists, and the report says so
+    assert validate_transactions(native).roles == {
+        "customer_id": "customer_id",
+        "timestamp": "timestamp",
+        "amount": "amount",
+    }
+    with_cat = _tx().assign(品类=["鞋", "鞋", "包", "包"])
+    roles = validate_transactions(make_native(engine, with_cat), schema=schema).roles
+    assert roles["category"] == "品类"
+
+
+def test_missing_column_suggests_a_close_chinese_name() -> None:
+    frame = _tx().assign(品类名=["鞋", "鞋", "包", "包"])
+    with pytest.raises(MissingColumnsError, match=r"'品类' \(did you mean '品类名'\?\)"):
+        validate_transactions(frame, schema=TransactionSchema(category="品类")).raise_for_errors()
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        "2024-12-31",
+        dt.date(2024, 12, 31),
+        pd.Timestamp("2024-12-31"),
+        np.datetime64("2024-12-31"),
+        dt.datetime(2024, 12, 31),
+        "2024-12-31T00:00:00",
+    ],
+    ids=["text", "date", "Timestamp", "datetime64", "datetime", "text-midnight"],
+)
+def test_as_of_at_midnight_is_the_whole_day(engine: str, as_of: object) -> None:
+    native = make_native(engine, _tx())
+    row = _row(customer_features(native, as_of=as_of, duplicates="keep"), "a")
+    assert row["frequency"] == 2  # 1 Dec (two lines, one day) and 18:00 on 31 Dec
+    summary = to_polars(btyd_summary(native, observation_end=as_of, duplicates="keep"))
+    assert summary.filter(summary["customer_id"] == "b")["T"].to_list() == [0.0]
+
+
+def test_as_of_within_the_day_is_an_instant(engine: str) -> None:
+    native = make_native(engine, _tx())
+    row = _row(customer_features(native, as_of="2024-12-31T12:00", duplicates="keep"), "a")
+    assert row["frequency"] == 1
+
+
+@pytest.mark.parametrize("bad", [None, pd.NaT, np.datetime64("NaT"), "31/12/2024", float("nan")])
+def test_bad_as_of_is_a_config_error(bad: object) -> None:
+    with pytest.raises(ConfigError, match="Fix:"):
+        customer_features(_tx(), as_of=bad, duplicates="keep")
+    with pytest.raises(ConfigError, match="Fix:"):
+        btyd_summary(_tx(), observation_end=bad, duplicates="keep")
+    if bad is not None:  # as_of is optional when cleaning
+        with pytest.raises(ConfigError, match="Fix:"):
+            clean_transactions(_tx(), as_of=bad)
+
+
+def test_refund_flag_makes_a_return(engine: str) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "order_id": ["o1", "o2", "o3"],
+            "timestamp": pd.to_datetime(["2024-12-01", "2024-12-05", "2024-12-02"]),
+            "amount": [300.0, 100.0, 50.0],
+            "退款": [False, True, False],
+        }
+    )
+    native = make_native(engine, frame)
+    schema = TransactionSchema(refund="退款")
+    row = _row(customer_features(native, as_of="2024-12-31", schema=schema), "a")
+    assert (row["frequency"], row["monetary"], row["refund_amount"]) == (1, 200.0, 100.0)
+    excluded = customer_features(native, as_of="2024-12-31", schema=schema, returns="exclude")
+    assert _row(excluded, "a")["monetary"] == 300.0
+    cleaned, _ = clean_transactions(native, schema=schema, returns="exclude")
+    assert to_polars(cleaned)["order_id"].sort().to_list() == ["o1", "o3"]
+    unflagged = _row(customer_features(native, as_of="2024-12-31"), "a")
+    assert (unflagged["frequency"], unflagged["monetary"]) == (2, 400.0)
+
+
+def test_refund_flag_must_be_boolean() -> None:
+    frame = _tx().assign(refund=["no", "no", "yes", "no"])
+    with pytest.raises(InvalidDataError, match=r"refund is of type String, not a True/False flag"):
+        customer_features(
+            frame, as_of="2024-12-31", schema=TransactionSchema(refund="refund"), duplicates="keep"
+        )
+    ints = _tx().assign(flag=[0, 1, 2, 0])
+    with pytest.raises(InvalidDataError, match=r"1 value in refund is not 0 or 1 — rows \[2\]"):
+        customer_features(
+            ints, as_of="2024-12-31", schema=TransactionSchema(refund="flag"), duplicates="keep"
+        )
+
+
+def test_one_duplicate_policy_everywhere(engine: str) -> None:
+    native = make_native(engine, _tx())
+    with pytest.warns(DataQualityWarning, match=r"1 line exactly repeats an earlier line"):
+        kept = _row(customer_features(native, as_of="2024-12-31"), "a")
+    assert kept["monetary"] == 310.0
+    with warnings.catch_warnings(action="error"):
+        explicit = _row(customer_features(native, as_of="2024-12-31", duplicates="keep"), "a")
+        dropped = _row(customer_features(native, as_of="2024-12-31", duplicates="drop"), "a")
+    assert explicit["monetary"] == 310.0 and dropped["monetary"] == 210.0
+    cleaned, _ = clean_transactions(native, duplicates="drop")
+    assert _row(customer_features(cleaned, as_of="2024-12-31"), "a")["monetary"] == 210.0
+    _, default_report = clean_transactions(native)
+    kept_rule = {a.rule: a for a in default_report.actions}["duplicates"]
+    assert (kept_rule.rows, kept_rule.effect) == (1, "kept")
+    with pytest.warns(DataQualityWarning, match="duplicates='drop'"):
+        btyd_summary(native, observation_end="2024-12-31")
+    got = to_polars(btyd_summary(native, observation_end="2024-12-31", duplicates="drop"))
+    assert got.filter(got["customer_id"] == "a")["monetary_value"].to_list() == [110.0]
+
+
+def test_duplicate_policy_is_checked() -> None:
+    with pytest.raises(
+        ConfigError, match=r"'duplicates' parameter must be one of \['keep', 'drop'\]"
+    ):
+        customer_features(_tx(), as_of="2024-12-31", duplicates="first")  # type: ignore[arg-type]
+
+
+def test_duplicate_warning_points_at_the_callers_line() -> None:
+    with pytest.warns(DataQualityWarning) as caught:
+        customer_features(_tx(), as_of="2024-12-31")
+    assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_blank_customer_ids_are_errors(engine: str, blank: str) -> None:
+    frame = _tx().assign(customer_id=["a", blank, "a", "b"])
+    native = make_native(engine, frame)
+    report = validate_transactions(native)
+    assert report["customer_id_blank"].count == 1
+    if engine in ("pandas-numpy", "pandas-nullable", "pandas-pyarrow", "polars-eager"):
+        assert report["customer_id_blank"].rows == (1,)
+    with pytest.raises(InvalidDataError, match=r"1 blank customer id \('' or only spaces\)"):
+        customer_features(native, as_of="2024-12-31", duplicates="keep")
+
+
+@pytest.mark.parametrize("flavour", ["numpy", "numpy_nullable", "pyarrow"])
+def test_datetime_outputs_stay_datetimes(flavour: str) -> None:
+    frame = _tx()
+    frame = frame if flavour == "numpy" else frame.convert_dtypes(dtype_backend=flavour)
+    one_nullable = _tx().assign(amount=pd.array([100, 100, 110, 40], dtype="Int64"))
+    for data in (frame, one_nullable):
+        out = customer_features(data, as_of="2024-12-31", duplicates="keep")
+        for col in ("first_purchase", "last_purchase"):
+            assert pd.api.types.is_datetime64_any_dtype(out[col]) or (
+                flavour == "pyarrow" and str(out[col].dtype) == "date32[day][pyarrow]"
+            ), (flavour, col, out[col].dtype)
+            assert out[col].dtype != object
