@@ -23,7 +23,7 @@ from narwhals.exceptions import DuplicateError
 
 from retailcrm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["Engine", "engine_of", "lazy_frame", "pandas_to_polars"]
+__all__ = ["Engine", "engine_of", "exact_quotient", "lazy_frame", "pandas_to_polars"]
 
 Kind = Literal["pandas", "polars", "polars-lazy", "duckdb", "spark", "pyarrow", "other"]
 PandasFlavour = Literal["numpy", "nullable", "pyarrow"]
@@ -201,3 +201,15 @@ def lazy_frame(
     if impl.is_pyspark() or impl.is_pyspark_connect():
         return frame, Engine("spark")
     return frame, Engine("other")
+
+
+def exact_quotient(numerator: nw.Expr, divisor: float) -> nw.Expr:
+    """``numerator / divisor`` as Float64, correctly rounded on every engine.
+
+    polars divides a column by a constant by multiplying with the constant's reciprocal, which
+    can differ from true division in the last bit (29 / 7); DuckDB and Spark divide. Dividing
+    by a column equal to the constant makes every engine divide, so results agree to the bit.
+    The numerator must be finite (sums of minor units, day counts).
+    """
+    num = numerator.cast(nw.Float64)
+    return num / (num * 0.0 + float(divisor))

@@ -23,7 +23,7 @@ import narwhals.stable.v2 as nw
 
 from retailcrm._clock import ISO_LOCAL_RE, has_offset, is_iso_text, wall_clock
 from retailcrm._dates import AsOf, parse_as_of
-from retailcrm._engine import Engine, engine_of, pandas_to_polars
+from retailcrm._engine import Engine, engine_of, exact_quotient, pandas_to_polars
 from retailcrm.data._report import Problem, ValidationReport
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import (
@@ -1090,9 +1090,9 @@ def _with_minor_units(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
     if prepared.has("discount"):
         exprs.append(minor_units(nw.col("discount"), decimals).alias("discount_minor"))
     frame = prepared.frame.with_columns(*exprs)
-    rounded = [(nw.col("amount_minor") / scale).alias("amount")]
+    rounded = [exact_quotient(nw.col("amount_minor"), scale).alias("amount")]
     if prepared.has("discount"):
-        rounded.append((nw.col("discount_minor") / scale).alias("discount"))
+        rounded.append(exact_quotient(nw.col("discount_minor"), scale).alias("discount"))
     return frame.with_columns(*rounded)
 
 

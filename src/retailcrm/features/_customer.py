@@ -9,7 +9,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
-from retailcrm._engine import Engine
+from retailcrm._engine import Engine, exact_quotient
 from retailcrm.data._prepare import Duplicates, PreparedTransactions, prepare_transactions
 from retailcrm.data._schema import (
     CustomerSchema,
@@ -310,7 +310,7 @@ def _aggregate_all(
 
 def _money(minor: nw.Expr, scale: float) -> nw.Expr:
     """An exact sum of minor units as currency (Float64)."""
-    return (minor.sum().cast(nw.Int64) / scale).cast(nw.Float64)
+    return exact_quotient(minor.sum().cast(nw.Int64), scale)
 
 
 def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...], scale: float) -> Any:
@@ -411,7 +411,7 @@ def _with_customers(
     cs = customer_schema
     if cs is None:  # the key is named like the transactions' customer id, or customer_id
         key = prepared.schema.customer_id
-        names = columns_of(customers)
+        names = columns_of(customers, name="customers")
         cs = CustomerSchema(
             customer_id=key if key in names or "customer_id" not in names else "customer_id"
         )

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number, day_number_of, parse_as_of
+from retailcrm._engine import exact_quotient
 from retailcrm.data._prepare import Duplicates, PreparedTransactions, prepare_transactions
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError
@@ -71,7 +72,7 @@ def purchase_days(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
         "date",
         "day",
         "net_minor",
-        (nw.col("net_minor") / scale).cast(nw.Float64).alias("net"),
+        exact_quotient(nw.col("net_minor"), scale).alias("net"),
     )
 
 
@@ -258,10 +259,10 @@ def btyd_summary(
     cols = [
         nw.col("customer_id"),
         freq,
-        ((nw.col("__last") - nw.col("__first")) / unit).cast(nw.Float64).alias("recency"),
-        ((nw.lit(end_day) - nw.col("__first")) / unit).cast(nw.Float64).alias("T"),
+        exact_quotient(nw.col("__last") - nw.col("__first"), unit).alias("recency"),
+        exact_quotient(nw.lit(end_day) - nw.col("__first"), unit).alias("T"),
         nw.when(freq > 0)
-        .then(nw.col("__repeat_spend") / scale / freq)
+        .then(exact_quotient(nw.col("__repeat_spend"), scale) / freq)
         .otherwise(nw.lit(0.0))
         .cast(nw.Float64)
         .alias("monetary_value"),
@@ -271,7 +272,7 @@ def btyd_summary(
         cols += [
             fh,
             nw.when(fh > 0)
-            .then(nw.col("__holdout_spend") / scale / fh)
+            .then(exact_quotient(nw.col("__holdout_spend"), scale) / fh)
             .otherwise(nw.lit(0.0))
             .cast(nw.Float64)
             .alias("monetary_value_holdout"),
