@@ -18,6 +18,7 @@ import pytest
 from retailcrm import TransactionSchema, customer_features
 from retailcrm.exceptions import (
     ConfigError,
+    DataQualityWarning,
     InvalidDataError,
     MissingColumnsError,
     RetailCRMError,
@@ -77,7 +78,7 @@ ERRORS: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]
         lambda: frame(amount=[True, False, True]),
         {},
         InvalidDataError,
-        r"amount is boolean",
+        r"invalid transactions: \[error\] 'amount': amount (is boolean|is of type Boolean)",
     ),
     (
         "null customer id",
@@ -126,7 +127,8 @@ ERRORS: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]
         lambda: frame(timestamp=[1704844800, 1708387200, 1709251200]),
         {},
         InvalidDataError,
-        r"timestamp holds numbers .*unit='s'",
+        r"invalid transactions: \[error\] 'timestamp': timestamp (holds numbers .*unit='s'|is of "
+        r"type Int64, not a date or datetime.*seconds since 1970)",
     ),
     (
         "mixed naive and aware",
@@ -179,6 +181,92 @@ ERRORS: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]
         {"schema": {"amount": "x"}},
         ConfigError,
         r"schema must be a TransactionSchema",
+    ),
+    (
+        "explicitly mapped optional column absent",
+        frame,
+        {"schema": TransactionSchema(category="品类")},
+        MissingColumnsError,
+        r"missing column '品类'.*\(or category=None if the table has no such column\)",
+    ),
+    (
+        "mapped Chinese column with a typo",
+        lambda: frame(城市=["上海", "上海", "北京"]),
+        {"schema": TransactionSchema(channel="城巿")},
+        MissingColumnsError,
+        r"'城巿' \(did you mean '城市'\?\)",
+    ),
+    (
+        "empty-text customer id",
+        lambda: frame(customer_id=["a", "", "b"]),
+        {},
+        InvalidDataError,
+        r"1 blank customer id \('' or only spaces\) — rows \[1\]",
+    ),
+    (
+        "white-space customer ids",
+        lambda: frame(customer_id=["  ", "a", "\t"]),
+        {},
+        InvalidDataError,
+        r"2 blank customer ids — rows \[0, 2\]|2 blank customer ids \('' or only spaces\) — rows \[0, 2\]",
+    ),
+    (
+        "refund flag as text",
+        lambda: frame(退款=["否", "是", "否"]),
+        {"schema": TransactionSchema(refund="退款")},
+        InvalidDataError,
+        r"refund is of type String, not a True/False flag",
+    ),
+    (
+        "refund flag out of 0/1",
+        lambda: frame(refund=[0, 1, 5]),
+        {},
+        InvalidDataError,
+        r"1 value in refund is not 0 or 1 — rows \[2\]",
+    ),
+    (
+        "offset and plain text mixed",
+        lambda: frame(timestamp=["2024-01-10T10:00:00+08:00", "2024-02-20 10:00", "2024-03-01"]),
+        {},
+        InvalidDataError,
+        r"mixes values with a UTC offset and values without one \(1 with, 1 without\)",
+    ),
+    (
+        "impossible date in ISO text",
+        lambda: frame(timestamp=["2024-01-10", "2024-02-30", "2024-03-01"]),
+        {},
+        InvalidDataError,
+        r"could not be read|cannot be read",
+    ),
+    ("as_of NaT", frame, {"as_of": pd.NaT}, ConfigError, r"as_of is missing \(NaT\)"),
+    (
+        "as_of numpy NaT",
+        frame,
+        {"as_of": np.datetime64("NaT")},
+        ConfigError,
+        r"as_of is missing",
+    ),
+    ("as_of NaN", frame, {"as_of": float("nan")}, ConfigError, r"as_of is missing \(nan\)"),
+    (
+        "duplicates policy misspelt",
+        frame,
+        {"duplicates": "first"},
+        ConfigError,
+        r"'duplicates' parameter must be one of \['keep', 'drop'\] or None. Got 'first'",
+    ),
+    (
+        "aware text as_of without a schema zone",
+        frame,
+        {"as_of": "2024-03-31T10:00:00+08:00"},
+        ConfigError,
+        r"carries a time zone, but the schema names none",
+    ),
+    (
+        "text quantity",
+        lambda: frame(quantity=["1", "two", "3"]),
+        {},
+        InvalidDataError,
+        r"1 value in quantity is not a number",
     ),
 ]
 
@@ -267,14 +355,18 @@ def test_iso_text_timestamps_are_parsed() -> None:
     pd.testing.assert_frame_equal(text, customer_features(frame(), as_of=AS_OF))
 
 
-def test_duplicated_lines_are_counted_as_given() -> None:
-    """customer_features does not deduplicate (that is clean_transactions' documented job):
-    two equal lines on one day are one occasion with twice the spend."""
-    out = customer_features(
-        frame(customer_id=["a", "a", "a"], timestamp=pd.to_datetime(["2024-01-10"] * 3)),
-        as_of=AS_OF,
+def test_duplicated_lines_are_counted_as_given_with_a_warning() -> None:
+    """The one default: equal lines are kept (two equal items) and the caller is told; two
+    equal lines on one day are one occasion with twice the spend."""
+    tx = frame(
+        customer_id=["a", "a", "a"],
+        timestamp=pd.to_datetime(["2024-01-10"] * 3),
+        amount=[20.0, 20.0, 20.0],
     )
+    with pytest.warns(DataQualityWarning, match=r"2 lines exactly repeat an earlier line"):
+        out = customer_features(tx, as_of=AS_OF)
     assert out["frequency"].item() == 1 and out["monetary"].item() == 60.0
+    assert customer_features(tx, as_of=AS_OF, duplicates="drop")["monetary"].item() == 20.0
 
 
 def test_aware_timestamps_use_their_own_zone_or_the_schema_zone() -> None:
@@ -315,3 +407,38 @@ def test_polars_text_errors_name_row_positions() -> None:
         InvalidDataError, match=r"cannot be read as an ISO date or time — rows \[1\]"
     ):
         customer_features(tx, as_of=AS_OF)
+
+
+#: Cases about pandas object columns (Python objects of mixed kinds) or non-frames have no
+#: polars or DuckDB form; every other case runs there too.
+PANDAS_ONLY = {
+    "not a dataframe",
+    "duplicate column names",
+    "mixed-type ids",
+    "mixed naive and aware",
+}
+ENGINE_CASES = [e for e in ERRORS if e[0] not in PANDAS_ONLY]
+
+
+@pytest.mark.parametrize(
+    ("case", "build", "kwargs", "error", "match"),
+    ENGINE_CASES,
+    ids=[e[0] for e in ENGINE_CASES],
+)
+@pytest.mark.parametrize("engine_name", ["polars-eager", "polars-lazy", "duckdb"])
+def test_bad_input_on_other_engines(
+    engine_name: str,
+    case: str,
+    build: Callable[[], Any],
+    kwargs: dict[str, Any],
+    error: type[Exception],
+    match: str,
+) -> None:
+    """The same catalogue on polars and DuckDB: the same error type; the message's row labels
+    are pandas', so only the part before them is compared."""
+    from helpers import make_native
+
+    native = make_native(engine_name, build())
+    call = {"as_of": AS_OF, **kwargs}
+    with pytest.raises(error, match=match.split(" — rows")[0]):
+        customer_features(native, **call)

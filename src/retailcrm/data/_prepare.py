@@ -104,7 +104,7 @@ class _Inspector:
         fix: str,
         rows: Any = (),
         examples: Any = (),
-        examples_of: Literal["value", "customer_id"] = "value",
+        examples_of: str = "value",
     ) -> None:
         column = self.schema.roles.get(role) if role else None
         self.problems.append(
@@ -589,7 +589,9 @@ def inspect_transactions(
 
     raw = {c[len("__raw_") :] for c in lf.collect_schema().names() if c.startswith("__raw_")}
     text_ids = lf.collect_schema()["customer_id"] == nw.String
-    checks += _row_checks(parsed_as_of, level, raw, text_ids)
+    by_column = {c: r for r, c in roles.items()}
+    mistyped = {by_column.get(p.column or "") for p in ins.problems if p.severity == "error"}
+    checks += _row_checks(parsed_as_of, level, raw, text_ids, {r for r in mistyped if r} - raw)
     tallies: dict[str, nw.Expr] = {}
     if "timestamp" in raw:
         text = nw.col("__raw_timestamp")
@@ -603,7 +605,7 @@ def inspect_transactions(
     for code, severity, role, mask, message, fix in checks:
         n = counts.get(code, 0)
         if n:
-            rows, examples = _examples(lf, mask, role, engine, index)
+            rows, examples, examples_of = _examples(lf, mask, role, engine, index)
             ins.add(
                 code,
                 severity,
@@ -613,7 +615,7 @@ def inspect_transactions(
                 fix,
                 rows=rows,
                 examples=examples,
-                examples_of="value" if engine.has_row_labels else "customer_id",
+                examples_of=examples_of,
             )
     if level == "all":
         _frame_checks(ins, lf, tx, engine, n_rows, tuple(roles))
@@ -632,8 +634,11 @@ def inspect_transactions(
     return prepared, report
 
 
-def _null(role: str, raw: set[str]) -> nw.Expr:
-    """Null in the normalised column and not because the raw value was unreadable."""
+def _null(role: str, raw: set[str], mistyped: set[str]) -> nw.Expr:
+    """Null in the normalised column and not because the raw value was unreadable (a column
+    of the wrong type is one error, not also a null in every row)."""
+    if role in mistyped:
+        return nw.col(role).is_null() & nw.lit(False)  # column-shaped, for the sums
     mask = nw.col(role).is_null()
     return mask & nw.col(f"__raw_{role}").is_null() if role in raw else mask
 
@@ -644,8 +649,13 @@ def _blank(role: str) -> nw.Expr:
 
 
 def _row_checks(
-    as_of: AsOf | None, level: Level, raw: set[str], text_ids: bool = True
+    as_of: AsOf | None,
+    level: Level,
+    raw: set[str],
+    text_ids: bool = True,
+    mistyped: set[str] | None = None,
 ) -> list[Check]:
+    mistyped = mistyped or set()
     amount = nw.col("amount")
     checks: list[Check] = []
     if text_ids:
@@ -665,7 +675,7 @@ def _row_checks(
             "customer_id_null",
             "error",
             "customer_id",
-            _null("customer_id", raw),
+            _null("customer_id", raw, mistyped),
             lambda n: f"{n} null customer id{'s' if n != 1 else ''}",
             "drop these rows or fill the id; every line must belong to a customer.",
         ),
@@ -673,7 +683,7 @@ def _row_checks(
             "amount_null",
             "error",
             "amount",
-            _null("amount", raw) | amount.is_nan(),
+            _null("amount", raw, mistyped) | amount.is_nan(),
             lambda n: f"{n} null or NaN amount{'s' if n != 1 else ''}",
             "drop these rows or fill the amount (0 for free items).",
         ),
@@ -689,7 +699,7 @@ def _row_checks(
             "timestamp_null",
             "error",
             "timestamp",
-            _null("timestamp", raw),
+            _null("timestamp", raw, mistyped),
             lambda n: f"{n} missing timestamp{'s' if n != 1 else ''}",
             "drop these rows or fill the time; undated lines cannot be placed before or after as_of.",
         ),
@@ -784,25 +794,45 @@ def _count(
     return {k: int(v or 0) for k, v in row.items()}
 
 
+#: Columns that find a line again on engines without row labels, in order of preference.
+_IDENTITY = ("customer_id", "order_id", "timestamp")
+
+
 def _examples(
     lf: nw.LazyFrame[Any], mask: nw.Expr, role: str | None, engine: Engine, index: Any
-) -> tuple[list[Any], list[Any]]:
-    value_col = f"__raw_{role}" if role and f"__raw_{role}" in lf.collect_schema().names() else role
+) -> tuple[list[Any], list[Any], str]:
+    """Row labels and values (eager engines), or values of the first identifying column that
+    the offending rows have (lazy engines: customer id, else order id, else timestamp) — never
+    a list of nulls. The third item says what ``examples`` holds."""
+    names = lf.collect_schema().names()
+    value_col = f"__raw_{role}" if role and f"__raw_{role}" in names else role
     if engine.has_row_labels:
         native = lf.to_native().with_row_index("__row__")
         rows_lf = nw.from_native(native).filter(mask.fill_null(False)).head(N_EXAMPLES)
         got = rows_lf.select("__row__", value_col or "customer_id").collect("polars").to_native()
         positions = got["__row__"].to_list()
         labels = [index[p] for p in positions] if index is not None else positions
-        return labels, got[value_col or "customer_id"].to_list()
-    got = (
-        lf.filter(mask.fill_null(False))
-        .select(nw.col("customer_id"))
-        .head(N_EXAMPLES)
-        .collect("polars")
-        .to_native()
-    )
-    return [], got["customer_id"].to_list()
+        return labels, got[value_col or "customer_id"].to_list(), "value"
+    schema = lf.collect_schema()
+    for ident in _IDENTITY:
+        if ident == role or ident not in names:
+            continue
+        col = nw.col(ident)
+        findable = ~col.is_null()
+        if schema[ident] == nw.String:
+            findable = findable & (col.str.strip_chars() != "")
+        got = (
+            lf.filter(mask.fill_null(False) & findable)
+            .select(col.cast(nw.String) if ident == "timestamp" else col)
+            .unique()
+            .sort(ident)
+            .head(N_EXAMPLES)
+            .collect("polars")
+            .to_native()
+        )
+        if got.height:
+            return [], [_plain(v) for v in got[ident].to_list()], ident
+    return [], [], "value"
 
 
 def _frame_checks(
@@ -844,7 +874,7 @@ def _frame_checks(
         got = lf.select(mask.fill_null(False).cast(nw.Int64).sum().alias("n")).collect("polars")
         n_ext = int(got.item(0, "n") or 0)
         if n_ext:
-            rows, examples = _examples(
+            rows, examples, examples_of = _examples(
                 lf, mask, "amount", engine, tx.index if engine.kind == "pandas" else None
             )
             ins.add(
@@ -858,7 +888,7 @@ def _frame_checks(
                 "clean_transactions(anomalies='drop') removes them.",
                 rows=rows,
                 examples=examples,
-                examples_of="value" if engine.has_row_labels else "customer_id",
+                examples_of=examples_of,
             )
     if "order_id" in roles:
         per_order = (
