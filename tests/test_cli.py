@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 
 from retailcrm import __version__
-from retailcrm.cli import main
+from retailcrm.cli import MIN_DEMO_CUSTOMERS, main
 
 
 def test_demo_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,12 +38,93 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "demo" in capsys.readouterr().out
 
 
-def test_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--as-of", "not-a-date"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("retailcrm: error: as_of='not-a-date' is not an ISO date")
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert main(["demo", "--customers", "0"]) == 2
+TOO_FEW = (
+    rf"--customers must be at least {MIN_DEMO_CUSTOMERS}, got {{n}}: the demo fits BG/NBD and "
+    rf"Gamma-Gamma models, and with fewer than about {MIN_DEMO_CUSTOMERS} customers the sample "
+    r"has too few repeat purchases to identify their parameters\. Fix: pass --customers "
+    rf"{MIN_DEMO_CUSTOMERS} or more \(the default is 5000\)\."
+)
+BEFORE_START = (
+    r"--as-of {day} is before the sample data's first day, 2023-01-01: there are no purchases "
+    r"to analyse yet\. Fix: pass a date from 2023-01-01 to 2024-12-31, or leave --as-of out to "
+    r"use the last day\."
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--customers", "3"], TOO_FEW.format(n=3)),
+        (["--customers", "0"], TOO_FEW.format(n=0)),
+        (["--customers", "-5"], TOO_FEW.format(n=-5)),
+        (["--customers", str(MIN_DEMO_CUSTOMERS - 1)], TOO_FEW.format(n=MIN_DEMO_CUSTOMERS - 1)),
+        (
+            ["--seed", "-1"],
+            r"--seed must be a whole number >= 0, got -1\. Fix: pass --seed 0 or another "
+            r"non-negative number \(the same seed always gives the same sample\)\.",
+        ),
+        (
+            ["--as-of", "yesterday"],
+            r"--as-of 'yesterday' is not a date\. Fix: pass a date as YYYY-MM-DD \(or "
+            r"YYYY-MM-DDTHH:MM:SS\), e\.g\. --as-of 2024-06-30, or leave --as-of out to use the "
+            r"last day of the data\.",
+        ),
+        (["--as-of", "2000-01-01"], BEFORE_START.format(day="2000-01-01")),
+        (["--as-of", "2022-12-31"], BEFORE_START.format(day="2022-12-31")),
+        (
+            ["--customers", "200", "--as-of", "2023-01-01"],
+            r"as of 2023-01-01 the sample has 0 customers with purchases and 0 repeat buyers, "
+            r"too few for the models \(BetaGeoModel\.fit: the summary has no customers "
+            r"\(0 rows\), so there is nothing to fit\)\. Fix: pass more --customers "
+            r"\(the default is 5000\) or a later --as-of\.",
+        ),
+        (
+            ["--customers", "200", "--as-of", "2023-06-30"],
+            r"as of 2023-06-30 the sample has \d+ customers with purchases and \d+ repeat buyers, "
+            r"too few for the models \(BetaGeoModel leaves [a-z, ]+ unidentified.*\)\. Fix: pass "
+            r"more --customers \(the default is 5000\) or a later --as-of\.",
+        ),
+    ],
+    ids=[
+        "customers-3",
+        "customers-0",
+        "customers-negative",
+        "customers-one-below-minimum",
+        "seed-negative",
+        "as-of-unparseable",
+        "as-of-long-before-the-data",
+        "as-of-the-day-before-the-data",
+        "as-of-first-day-no-buyers",
+        "as-of-too-early-for-the-models",
+    ],
+)
+def test_bad_demo_arguments_give_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err  # exactly one line
+    assert re.fullmatch(rf"retailcrm: error: {message}\n", err), err
+
+
+def test_the_minimum_number_of_customers_works(capsys: pytest.CaptureFixture[str]) -> None:
+    # the suite turns warnings into errors, so an unidentified fit would fail here too
+    assert main(["demo", "--customers", str(MIN_DEMO_CUSTOMERS)]) == 0
+    out, err = capsys.readouterr()
+    assert f"{MIN_DEMO_CUSTOMERS} total" in out and "12-month CLV" in out and err == ""
+
+
+def test_too_few_customers_from_the_console_is_one_line_without_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "retailcrm.cli", "demo", "--customers", "3"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert re.fullmatch(rf"retailcrm: error: {TOO_FEW.format(n=3)}\n", done.stderr)
 
 
 def test_console_script_runs_as_a_module() -> None:

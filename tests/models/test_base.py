@@ -7,7 +7,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from retailcrm.exceptions import ConfigError, ConvergenceError, NotFittedError
+from retailcrm.exceptions import (
+    ConfigError,
+    ConvergenceError,
+    IdentifiabilityWarning,
+    NotFittedError,
+)
 from retailcrm.models import BetaGeoModel, ShiftedBetaGeometricModel
 from retailcrm.models._base import BaseFitter
 
@@ -67,10 +72,24 @@ def test_not_fitted() -> None:
         ShiftedBetaGeometricModel().params_frame()
 
 
-def test_unidentified_data_raise_convergence_error_with_advice() -> None:
-    # nobody ever drops out: b runs off to infinity
+def test_unidentified_data_warn_with_advice() -> None:
+    # nobody ever drops out and everyone buys alike: the parameters run off to the edges
+    with pytest.warns(
+        IdentifiabilityWarning, match=r"do not identify the parameters .*Fix: .*penalizer"
+    ):
+        m = BetaGeoModel().fit(frequency=[3, 3, 3], recency=[10, 10, 10], T=[10, 10, 10])
+    assert np.isnan(list(m.standard_errors_.values())).any()
+
+
+def test_a_fit_cut_short_raises_convergence_error_with_advice() -> None:
+    # well-identified data, but one iteration is not enough: an error, not a warning
     with pytest.raises(ConvergenceError, match=r"did not converge.*Try: a small penalizer"):
-        BetaGeoModel().fit(frequency=[3, 3, 3], recency=[10, 10, 10], T=[10, 10, 10])
+        BetaGeoModel(max_iter=1).fit(
+            frequency=[0, 1, 4, 5, 6, 7],
+            recency=[0, 1, 10, 9, 3, 3],
+            T=12,
+            weights=[52, 52, 5, 5, 6, 15],
+        )
 
 
 def test_penalizer_shrinks_parameters() -> None:
@@ -79,8 +98,9 @@ def test_penalizer_shrinks_parameters() -> None:
         "recency": [0, 2, 5, 9, 0, 4],
         "T": [10, 8, 10, 10, 6, 12],
     }
-    free = BetaGeoModel().fit(**data).params_
-    pen = BetaGeoModel(penalizer=0.1).fit(**data).params_
+    with pytest.warns(IdentifiabilityWarning, match=r"do not identify the parameters a, b:"):
+        free = BetaGeoModel().fit(**data).params_
+    pen = BetaGeoModel(penalizer=0.1).fit(**data).params_  # no warning: the penalty pins a, b
     assert all(np.isfinite(v) for v in pen.values())
     assert sum(v * v for v in pen.values()) < sum(v * v for v in free.values())
 

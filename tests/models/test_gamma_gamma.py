@@ -9,8 +9,14 @@ import pytest
 from scipy import special
 from sklearn.base import clone
 
-from retailcrm.exceptions import ConvergenceError, InvalidDataError, NotFittedError
+from retailcrm.exceptions import (
+    ConvergenceError,
+    IdentifiabilityWarning,
+    InvalidDataError,
+    NotFittedError,
+)
 from retailcrm.models import GammaGammaModel, btyd_summary
+from retailcrm.models._base import LOG_BOUND
 
 # lifetimes 0.11.3 (with numpy 2.4.6, pandas 3.1.1, scipy 1.17.1, in a throw-away venv),
 # GammaGammaFitter().fit on the same 946 repeat buyers (btyd_summary of the CDNOW sample,
@@ -93,9 +99,12 @@ def test_expected_spend_formula_and_inputs(fitted: GammaGammaModel) -> None:
 
 
 def test_weights_equal_repeated_rows() -> None:
-    x = [3, 4, 6, 2, 5, 3]
-    m = [8.0, 15.0, 60.0, 25.0, 120.0, 40.0]
-    w = [2, 1, 3, 1, 2, 1]
+    # 40 repeat buyers drawn from the model (p = 6, q = 4, gamma = 15); this draw identifies
+    # all three parameters (relative standard errors below 1), so the fits do not warn
+    rng = np.random.default_rng(2)
+    x = rng.integers(1, 8, 40)
+    m = np.round(rng.gamma(6.0 * x, 1 / (x * rng.gamma(4.0, 1 / 15.0, 40))), 2)
+    w = rng.integers(1, 4, 40)
     weighted = GammaGammaModel().fit(frequency=x, monetary_value=m, weights=w)
     repeated = GammaGammaModel().fit(frequency=np.repeat(x, w), monetary_value=np.repeat(m, w))
     for k in ("p", "q", "gamma"):
@@ -123,20 +132,35 @@ def test_rejects_customers_without_repeat_spend(summary: pd.DataFrame) -> None:
         GammaGammaModel().fit(frequency=[2, 1.5], monetary_value=[10.0, 3.0])
 
 
-def test_convergence_error_says_what_to_try() -> None:
-    # identical means: no spread between customers, so q and gamma run off to infinity
-    with pytest.raises(
-        ConvergenceError,
-        match=r"ran off to the edge of the parameter space.*Try: a small penalizer",
+def test_identical_spend_warns_and_predicts_that_spend() -> None:
+    # identical means: no spread at all, so the likelihood grows without bound in p and q
+    with pytest.warns(
+        IdentifiabilityWarning,
+        match=r"all 8 repeat buyers have the same monetary_value, 20, so the data do not "
+        r"identify the parameters p, q, gamma: .*Fix: .*penalizer",
     ):
-        GammaGammaModel().fit(frequency=[1, 2, 5, 1, 3, 2, 4, 1], monetary_value=[20.0] * 8)
+        model = GammaGammaModel().fit(frequency=[1, 2, 5, 1, 3, 2, 4, 1], monetary_value=[20.0] * 8)
+    assert model.params_["p"] == model.params_["q"] == pytest.approx(np.exp(LOG_BOUND))
+    assert all(np.isnan(v) for v in model.standard_errors_.values())
+    spend = model.expected_spend(frequency=[0, 1, 7], monetary_value=[0.0, 20.0, 20.0])
+    np.testing.assert_allclose(spend, 20.0, rtol=1e-12)
+
+
+def test_convergence_error_says_what_to_try() -> None:
+    with pytest.raises(ConvergenceError, match=r"did not converge.*Try: a small penalizer"):
+        GammaGammaModel(max_iter=1).fit(
+            frequency=[3, 4, 6, 2, 5, 3], monetary_value=[8, 15, 60, 25, 120, 40], weights=[10] * 6
+        )
 
 
 def test_penalizer_keeps_unidentified_fits_finite() -> None:
+    # no warning (the suite turns warnings into errors): the penalty pins the parameters,
+    # but the data alone still give no standard errors
     model = GammaGammaModel(penalizer=0.01).fit(
         frequency=[1, 2, 5, 1, 3, 2, 4, 1], monetary_value=[20.0] * 8
     )
     assert all(np.isfinite(v) for v in model.params_.values())
+    assert all(np.isnan(v) for v in model.standard_errors_.values())
 
 
 def test_estimator_protocol() -> None:
@@ -145,13 +169,9 @@ def test_estimator_protocol() -> None:
     with pytest.raises(NotFittedError, match="not fitted yet"):
         model.expected_spend(frequency=[1], monetary_value=[3.0])
     start = {"p": 6.0, "q": 4.0, "gamma": 15.0}
-    fitted = GammaGammaModel(initial_params=start).fit(
-        frequency=[3, 4, 6, 2, 5, 3], monetary_value=[8, 15, 60, 25, 120, 40]
-    )
+    data = {"frequency": [3, 4, 6, 2, 5, 3], "monetary_value": [8, 15, 60, 25, 120, 40]}
+    fitted = GammaGammaModel(initial_params=start).fit(**data, weights=[10] * 6)
     assert "GammaGammaModel(initial_params=" in repr(fitted)
     assert fitted.params_["p"] == pytest.approx(
-        GammaGammaModel()
-        .fit(frequency=[3, 4, 6, 2, 5, 3], monetary_value=[8, 15, 60, 25, 120, 40])
-        .params_["p"],
-        rel=1e-5,
+        GammaGammaModel().fit(**data, weights=[10] * 6).params_["p"], rel=1e-5
     )

@@ -59,12 +59,13 @@ def test_zero_repeat_customers_may_be_dead(fitted: ModifiedBetaGeoModel) -> None
     p = fitted.probability_alive(frequency=[0], recency=[0], T=[0])[0]
     b = fitted.params_["b"]
     assert p == pytest.approx(b / (b + fitted.params_["a"]))
-    assert (
-        BetaGeoModel()
-        .fit(frequency=[0, 1, 2, 4, 0, 3], recency=[0, 2, 5, 9, 0, 4], T=[10, 8, 10, 10, 6, 12])
-        .probability_alive(frequency=[0], recency=[0], T=[30])[0]
-        == 1.0
+    bgnbd = BetaGeoModel().fit(
+        frequency=[0, 1, 4, 5, 6, 7],
+        recency=[0, 1, 10, 9, 3, 3],
+        T=12,
+        weights=[52, 52, 5, 5, 6, 15],
     )
+    assert bgnbd.probability_alive(frequency=[0], recency=[0], T=[30])[0] == 1.0
 
 
 def test_probability_of_purchases_is_a_distribution(fitted: ModifiedBetaGeoModel) -> None:

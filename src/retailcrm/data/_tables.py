@@ -242,7 +242,11 @@ def _are(n: int) -> str:
     return "is" if n == 1 else "are"
 
 
-def columns_of(native: Any) -> list[str]:
+def columns_of(native: Any, *, name: str | None = None) -> list[str]:
+    """The column names of a caller's frame; with ``name``, a frame that is no dataframe or
+    has repeated column names raises our errors first."""
+    if name is not None:
+        engine_of(native, name=name)
     frame = nw.from_native(native)
     if isinstance(frame, nw.LazyFrame):
         return [str(c) for c in frame.collect_schema().names()]

@@ -26,8 +26,40 @@ and calls ``self._fit_data(data, weights)``, which compresses identical rows, ru
 optimiser (L-BFGS-B on the mean negative log-likelihood, then Newton polishing with the
 numerical Hessian; deterministic fallbacks on failure), checks convergence and sets ``params_``,
 ``log_likelihood_``, ``standard_errors_``, ``covariance_``, ``aic_``, ``bic_``,
-``n_customers_``, ``n_iter_``. It raises :class:`~retailcrm.exceptions.ConvergenceError`, saying
-what to try, when no start converges.
+``n_customers_``, ``n_iter_``, ``unidentified_params_``. It raises
+:class:`~retailcrm.exceptions.InvalidDataError` when there are no customers, and
+:class:`~retailcrm.exceptions.ConvergenceError`, saying what to try, when no start converges.
+
+Identifiability
+---------------
+Every fit ends with one check, :func:`identification`, shared by all models: a parameter is
+*not identified* when the data cannot tell its estimate from the edges of the search range
+``[-LOG_BOUND, LOG_BOUND]`` of the log-parameters (estimates 1e-8 to 1e8), that is when
+
+- its 95% Wald interval on the log scale, ``log(estimate) ± 1.96 · se(log(estimate))``,
+  reaches an edge. This covers an estimate at a bound, a standard error that is non-finite or
+  enormous relative to the estimate (``se(log θ)`` is the relative standard error
+  ``se(θ) / θ``), and a singular observed information (eigenvalues below ``1e-10`` of the
+  largest count as zero, so their directions get enormous variances); or
+- moving it alone to an edge lowers the log-likelihood by less than 1.92, half the 95% quantile
+  of chi-squared(1). The profile likelihood is at least as high, so its 95% interval reaches
+  the edge too; this catches likelihoods that level off (an sBG cohort in which nobody churns),
+  where the quadratic approximation behind the Wald interval fails.
+
+This is the *practical non-identifiability* of Raue et al. (2009), Structural and practical
+identifiability analysis of partially observed dynamical models by exploiting the profile
+likelihood, *Bioinformatics* 25(15), 1923-1929: a likelihood-based confidence interval that
+extends to the edge of the parameter space.
+
+Unidentified parameters get NaN standard errors (and NaN rows and columns in ``covariance_``);
+the others' come from the observed information of the identified parameters, with parameters at
+a bound held fixed. Without a penalizer, a fit with unidentified parameters emits an
+:class:`~retailcrm.exceptions.IdentifiabilityWarning` naming them, and is returned even when
+the optimiser could not settle them (they ran off to a bound, or the log-likelihood is flat in
+them), provided a Newton step in the identified ones would gain next to nothing. A fit with a
+penalizer warns only about parameters left at the edge of the search range: the penalty, not
+the data, decides the others (their standard errors, from the data's information, are still
+NaN where the data do not identify them).
 """
 
 from __future__ import annotations
@@ -35,17 +67,25 @@ from __future__ import annotations
 import abc
 import functools
 import math
+import warnings
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
 
-from retailcrm.exceptions import ConfigError, ConvergenceError, NotFittedError
+from retailcrm.exceptions import (
+    ConfigError,
+    ConvergenceError,
+    IdentifiabilityWarning,
+    InvalidDataError,
+    NotFittedError,
+)
 from retailcrm.models._inputs import FloatArray, compress, validate_weights
 
-__all__ = ["LOG_BOUND", "BaseFitter", "wdot"]
+__all__ = ["LOG_BOUND", "BaseFitter", "Identification", "identification", "wdot"]
 
 #: Bound on the log of every parameter during optimisation (parameters in [1e-8, 1e8]).
 LOG_BOUND = 18.42
@@ -55,6 +95,29 @@ _HESS_STEP_ANALYTIC = 1e-5
 _HESS_STEP_NUMERIC = 1e-4
 #: Convergence: max |gradient| of the mean negative log-likelihood w.r.t. log-parameters.
 _GRAD_TOL = 1e-5
+#: A log-parameter this close to ``±LOG_BOUND`` is at the edge of the search range.
+_EDGE_TOL = 1e-3
+#: Identifiability: the normal quantile of the 95% Wald interval checked against the bounds.
+_IDENT_Z = 1.959963984540054
+#: Identifiability: eigenvalues of the observed information below this fraction of the largest
+#: are numerically zero (the finite-difference Hessian is not more accurate than that).
+_EIG_RTOL = 1e-10
+#: A direction of the log-parameters is identified when its information exceeds this: its
+#: 95% Wald half-width ``1.96 / sqrt(information)`` is then narrower than ``LOG_BOUND``.
+_IDENTIFIED_CURVATURE = (_IDENT_Z / LOG_BOUND) ** 2
+#: A run that stopped early counts as settled in the identified directions when a Newton step
+#: there would gain less than this in log-likelihood (the estimates are within 0.05 standard
+#: errors of where it would go).
+_SETTLED_GAIN = 1e-3
+#: Negative curvature beyond this fraction of the largest (and beyond
+#: ``_IDENTIFIED_CURVATURE``) marks a saddle rather than a flat, unidentified direction.
+_SADDLE_RTOL = 1e-3
+#: Identifiability: half the 95% quantile of chi-squared(1), the likelihood drop at the edge
+#: of a 95% profile-likelihood interval.
+_SLICE_DROP = 1.920729410347062
+#: Identifiability: the edges are probed only for parameters whose Wald half-width on the log
+#: scale exceeds this (a factor of 10 either way).
+_SLICE_MIN_LOG_WIDTH = math.log(10.0)
 
 
 def wdot(a: Any, b: Any) -> float:
@@ -64,6 +127,98 @@ def wdot(a: Any, b: Any) -> float:
 
 def _fmt(value: float) -> str:
     return f"{value:.4g}"
+
+
+class Identification(NamedTuple):
+    """The outcome of :func:`identification` for one fit (log-parameter scale)."""
+
+    unidentified: npt.NDArray[np.bool_]  # per parameter: not identified by the data
+    at_edge: npt.NDArray[np.bool_]  # per parameter: estimate at a bound of the search range
+    levels_off: npt.NDArray[np.bool_]  # per parameter: the likelihood barely drops at a bound
+    se_log: FloatArray  # standard errors of the log-parameters, NaN where unidentified
+    raw_se_log: FloatArray  # the same before masking (for messages): may be enormous or inf
+    cov_log: FloatArray  # covariance of the log-parameters, NaN rows/columns where unidentified
+
+
+def identification(
+    theta: FloatArray,
+    information: FloatArray,
+    negloglik: Callable[[FloatArray], float] | None = None,
+) -> Identification:
+    """Check which parameters the data identify, and their standard errors (log scale).
+
+    Parameters
+    ----------
+    theta : numpy.ndarray
+        The fitted log-parameters.
+    information : numpy.ndarray
+        The observed information: the Hessian of the total negative log-likelihood with respect
+        to ``theta``.
+    negloglik : callable, optional
+        The total negative log-likelihood as a function of the log-parameters; when given, the
+        likelihood itself is also checked at the edges (see Notes).
+
+    Returns
+    -------
+    Identification
+        ``unidentified`` is true for a parameter whose 95% interval reaches ``±LOG_BOUND``
+        (the criterion of the module docstring); ``se_log`` and ``cov_log`` are NaN for those
+        parameters.
+
+    Notes
+    -----
+    Parameters at a bound are held fixed: the covariance of the others is the inverse of their
+    block of the information, computed by eigendecomposition with eigenvalues below
+    ``1e-10`` of the largest (and negative ones) raised to that floor, so a flat direction gives
+    the parameters that move along it enormous, not infinite or negative, variances. A
+    parameter is not identified when its Wald interval ``theta ± 1.96 se`` reaches a bound or,
+    with ``negloglik``, when moving it alone to a bound (the others fixed) costs less than
+    ``1.92`` (half the 95% quantile of chi-squared with one degree of freedom): the profile
+    likelihood is at least as high as that slice, so its 95% interval reaches the bound too.
+    The second test catches likelihoods that level off towards a bound (no churn at all in an
+    sBG cohort), where the quadratic approximation behind the Wald interval fails; it is made
+    only for parameters whose Wald interval is wider than a factor of 10 either way (over a
+    narrower one the log-likelihood is close to quadratic and cannot level off).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from retailcrm.models._base import identification
+    >>> ident = identification(np.array([0.0, 2.0]), np.array([[100.0, 0.0], [0.0, 1e-6]]))
+    >>> ident.unidentified.tolist(), ident.se_log.round(3).tolist()
+    ([False, True], [0.1, nan])
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    k = theta.size
+    at_edge = np.abs(theta) >= LOG_BOUND - _EDGE_TOL
+    cov = np.full((k, k), np.nan)
+    free = np.flatnonzero(~at_edge)
+    block = np.asarray(information, dtype=np.float64)[np.ix_(free, free)]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if free.size and np.all(np.isfinite(block)):
+            lam, vec = np.linalg.eigh((block + block.T) / 2)
+            floor = _EIG_RTOL * max(float(np.max(np.abs(lam))), np.finfo(np.float64).tiny)
+            cov[np.ix_(free, free)] = (vec / np.maximum(lam, floor)) @ vec.T
+        raw = np.sqrt(np.diag(cov).copy())
+        reach = np.abs(theta) + _IDENT_Z * raw
+    unidentified = at_edge | ~np.isfinite(raw) | ~(reach < LOG_BOUND)
+    levels_off = np.zeros(k, dtype=bool)
+    # Where the Wald interval is narrower than a factor of 10 either way, the log-likelihood is
+    # close to quadratic over it and cannot level off above the 95% cut: no need to look.
+    wide = ~unidentified & (_IDENT_Z * raw > _SLICE_MIN_LOG_WIDTH)
+    if negloglik is not None and wide.any():
+        best = negloglik(theta)
+        for i in np.flatnonzero(wide):
+            for edge in (-LOG_BOUND, LOG_BOUND):
+                moved = theta.copy()
+                moved[i] = edge
+                if negloglik(moved) < best + _SLICE_DROP:
+                    levels_off[i] = True
+        unidentified |= levels_off
+    se = np.where(unidentified, np.nan, raw)
+    cov[unidentified, :] = np.nan
+    cov[:, unidentified] = np.nan
+    return Identification(unidentified, at_edge, levels_off, se, raw, cov)
 
 
 @functools.cache
@@ -76,6 +231,47 @@ def _blas_controller() -> Any:
 def _single_blas_thread() -> Any:
     """Context manager limiting BLAS to one thread (a cached controller: ~15 µs a call)."""
     return _blas_controller().limit(limits=1, user_api="blas")
+
+
+class _Run(NamedTuple):
+    """One optimiser run of :meth:`BaseFitter._optimise`."""
+
+    theta: FloatArray  # log-parameters where it stopped (after Newton polishing)
+    value: float  # mean objective there
+    grad: FloatArray  # its gradient
+    hess: FloatArray | None  # its Hessian (None if not finite)
+    regular: bool  # the Hessian is positive definite
+    stopped: bool  # L-BFGS-B stopped by itself (converged, or no descent found), not max_iter
+    nit: int  # iterations
+    message: str  # L-BFGS-B's message
+
+
+def _settled_where_identified(
+    theta: FloatArray,
+    gradient: FloatArray,
+    information: FloatArray,
+    negloglik: Callable[[FloatArray], float],
+) -> bool:
+    """Whether an optimiser run that did not converge stopped only because the data do not
+    identify some parameters: some are unidentified (:func:`identification`), the objective is
+    not clearly curved downwards in any direction (a saddle), and in the directions the data do
+    identify a Newton step would gain less than ``_SETTLED_GAIN`` in log-likelihood.
+    ``gradient`` and ``information`` are those of the total objective; parameters at a bound
+    are left out (they may push against it)."""
+    if not identification(theta, information, negloglik).unidentified.any():
+        return False
+    free = np.flatnonzero(np.abs(theta) < LOG_BOUND - _EDGE_TOL)
+    if not free.size:
+        return True
+    with np.errstate(all="ignore"):
+        lam, vec = np.linalg.eigh(information[np.ix_(free, free)])
+        scale = float(np.max(np.abs(lam)))
+        if np.any(lam < -max(_IDENTIFIED_CURVATURE, _SADDLE_RTOL * scale)):
+            return False  # clearly curved downwards somewhere: a saddle, not settled
+        known = lam > _IDENTIFIED_CURVATURE
+        along = vec[:, known].T @ gradient[free]
+        gain = 0.5 * float(np.sum(along * along / lam[known]))
+    return gain < _SETTLED_GAIN
 
 
 class BaseFitter(abc.ABC):
@@ -228,18 +424,7 @@ class BaseFitter(abc.ABC):
     ) -> Self:
         """Fit by maximum likelihood on the column arrays ``data`` (see the module docstring)."""
         self._check_config()
-        n_rows = next(iter(data.values())).size
-        w = validate_weights(weights, n_rows)
-        if compress_rows:
-            unique, counts, _ = compress(data, w)
-        else:
-            unique, counts = dict(data), w
-        keep = counts > 0
-        if not keep.all():
-            unique = {k: v[keep] for k, v in unique.items()}
-            counts = counts[keep]
-        prepared = self._prepare(unique, counts)
-        n_total = float(counts.sum())
+        prepared, counts, n_total = self._compressed(data, weights, compress_rows=compress_rows)
         pen = float(self.penalizer)
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
@@ -254,26 +439,47 @@ class BaseFitter(abc.ABC):
                 return 1e100, np.zeros_like(theta)
             return float(value), grad
 
-        best: tuple[float, FloatArray, FloatArray, int] | None = None
+        best: tuple[float, FloatArray, FloatArray | None, int] | None = None
+        # The best run that stopped only because the data do not identify some parameters
+        # (they ran off to a bound, or the log-likelihood is flat in them), while it settled in
+        # the others: returned, with an IdentifiabilityWarning, if no start converges.
+        unidentified: tuple[float, FloatArray, FloatArray | None, int] | None = None
         failures: list[str] = []
         for start in self._starts(prepared, counts):
-            outcome = self._optimise(objective, start)
-            theta, value, grad, hess, nit, message = outcome
-            at_bound = np.abs(theta) >= LOG_BOUND - 1e-3
-            ok = (
-                math.isfinite(value)
-                and value < 1e99
-                and float(np.max(np.abs(grad))) < _GRAD_TOL
+            run = self._optimise(objective, start)
+            at_bound = np.abs(run.theta) >= LOG_BOUND - _EDGE_TOL
+            finite = math.isfinite(run.value) and run.value < 1e99
+            if (
+                finite
+                and run.regular
+                and float(np.max(np.abs(run.grad))) < _GRAD_TOL
                 and not at_bound.any()
-                and hess is not None
-            )
-            if ok and hess is not None:
-                if best is None or value < best[0] - 1e-12:
-                    best = (value, theta, hess, nit)
-                if best is not None and len(failures) == 0:
+            ):
+                if best is None or run.value < best[0] - 1e-12:
+                    best = (run.value, run.theta, run.hess, run.nit)
+                if not failures:
                     break  # the first (default) start converged
-            else:
-                failures.append(self._describe_failure(theta, grad, at_bound, hess, message))
+                continue
+            failures.append(
+                self._describe_failure(
+                    run.theta, run.grad, at_bound, run.hess if run.regular else None, run.message
+                )
+            )
+            if (
+                finite
+                and run.stopped  # not cut short by max_iter
+                and run.hess is not None
+                and (unidentified is None or run.value < unidentified[0] - 1e-12)
+                and _settled_where_identified(
+                    run.theta,
+                    run.grad * n_total,
+                    run.hess * n_total,
+                    lambda t: objective(t)[0] * n_total,
+                )
+            ):
+                unidentified = (run.value, run.theta, run.hess, run.nit)
+        if best is None:
+            best = unidentified
         if best is None:
             raise ConvergenceError(
                 f"{type(self).__name__}.fit did not converge from any of its deterministic "
@@ -282,9 +488,95 @@ class BaseFitter(abc.ABC):
                 "is sensible (weeks rather than seconds) and that there are repeat buyers; or "
                 "pass initial_params close to the expected values."
             )
-        value, theta, hess, nit = best
+        _, theta, hess, nit = best
         self._set_fitted(theta, prepared, counts, n_total, hess, nit)
+        self._warn_unidentified(stacklevel=4)
         return self
+
+    def _compressed(
+        self, data: Mapping[str, FloatArray], weights: Any, *, compress_rows: bool = True
+    ) -> tuple[Any, FloatArray, float]:
+        """The prepared unique rows, their weights and the number of customers."""
+        n_rows = next(iter(data.values())).size if data else 0
+        if n_rows == 0:
+            raise InvalidDataError(
+                f"{type(self).__name__}.fit: {self._empty_data_message()} "
+                f"Fix: {self._empty_data_fix()}"
+            )
+        w = validate_weights(weights, n_rows)
+        if compress_rows:
+            unique, counts, _ = compress(data, w)
+        else:
+            unique, counts = dict(data), w
+        keep = counts > 0
+        if not keep.all():
+            unique = {k: v[keep] for k, v in unique.items()}
+            counts = counts[keep]
+        return self._prepare(unique, counts), counts, float(counts.sum())
+
+    def _empty_data_message(self) -> str:
+        """What the error for an empty summary says is wrong (overridden per model)."""
+        return "the summary has no customers (0 rows), so there is nothing to fit."
+
+    def _empty_data_fix(self) -> str:
+        """How to fix an empty summary (overridden per model)."""
+        return (
+            "fit on a summary with customers; if btyd_summary made it, check that "
+            "observation_end (or calibration_end) falls after the first purchases and that "
+            "filters upstream left some transactions."
+        )
+
+    def _fit_at_boundary(self, data: Mapping[str, FloatArray], weights: Any, theta: Any) -> Self:
+        """Set the fitted state at ``theta``, a solution at the edge of the search range known
+        in closed form (no optimisation, no information: every standard error is NaN)."""
+        self._check_config()
+        prepared, counts, n_total = self._compressed(data, weights)
+        self._set_fitted(np.asarray(theta, dtype=np.float64), prepared, counts, n_total, None, 0)
+        return self
+
+    def _warn_unidentified(self, *, stacklevel: int) -> None:
+        """Emit the IdentifiabilityWarning of the last fit, if any parameter is unidentified."""
+        ident: Identification = self._identification
+        if not ident.unidentified.any():
+            return
+        names = [n for n, u in zip(self._param_names, ident.unidentified, strict=True) if u]
+        details = []
+        for i in np.flatnonzero(ident.unidentified):
+            name = self._param_names[i]
+            value, rel = self.params_[name], float(ident.raw_se_log[i])
+            if ident.at_edge[i]:
+                why = "at the edge of the search range"
+            elif ident.levels_off[i]:
+                why = "the log-likelihood levels off towards the edge"
+            elif math.isfinite(rel):
+                why = f"standard error {rel:.3g} times the estimate"
+            else:
+                why = "the log-likelihood is flat in it"
+            details.append(f"{name} = {value:.4g} ({why})")
+        cls = type(self).__name__
+        n = self.n_customers_
+        fix = (
+            "; the penalizer keeps parameters from growing, not from shrinking to 0."
+            if self.penalizer
+            else f", or add a small penalizer ({cls}(penalizer=0.01))."
+        )
+        if len(names) == 1:
+            which, interval, rest = "parameter", "Its 95% interval reaches", "its estimate is"
+            rest += " arbitrary, its standard error is NaN and predictions that depend on it"
+        else:
+            which, interval, rest = "parameters", "Their 95% intervals reach", "their estimates"
+            rest += " are arbitrary, their standard errors are NaN and predictions that depend on"
+            rest += " them"
+        warnings.warn(
+            IdentifiabilityWarning(
+                f"{cls}.fit: the data ({n:,.10g} customer{'' if n == 1 else 's'}) do not "
+                f"identify the {which} {', '.join(names)}: {'; '.join(details)}. {interval} "
+                f"the edge of the search range [{math.exp(-LOG_BOUND):.0e}, "
+                f"{math.exp(LOG_BOUND):.0e}], so {rest} are unreliable. Fix: fit on more "
+                f"customers or a longer calibration period (more repeat purchases){fix}"
+            ),
+            stacklevel=stacklevel,
+        )
 
     def _describe_failure(
         self,
@@ -310,7 +602,8 @@ class BaseFitter(abc.ABC):
         self,
         objective: Callable[[FloatArray], tuple[float, FloatArray]],
         start: FloatArray,
-    ) -> tuple[FloatArray, float, FloatArray, FloatArray | None, int, str]:
+    ) -> _Run:
+        """Minimise ``objective`` from ``start`` (see :class:`_Run`)."""
         bounds = [(-LOG_BOUND, LOG_BOUND)] * start.size
         # L-BFGS-B calls BLAS on vectors of 2-4 parameters; waking a BLAS thread pool for
         # those costs more than the whole fit (scipy#22438), so the optimiser runs on one
@@ -332,12 +625,14 @@ class BaseFitter(abc.ABC):
         # Newton polishing: one numerical Hessian, reused for a few steps (it changes
         # negligibly this close to the optimum); it also gives the standard errors.
         hess = self._objective_hessian(objective, theta)
+        regular = False
         if hess is not None:
             try:
                 chol = np.linalg.cholesky(hess)
+                regular = True
             except np.linalg.LinAlgError:
-                hess = None
-        if hess is not None:
+                pass
+        if regular:
             for _ in range(5):
                 if float(np.max(np.abs(grad))) < 1e-10:
                     break
@@ -351,7 +646,7 @@ class BaseFitter(abc.ABC):
                     break
                 theta, value, grad = cand, cval, cgrad
                 nit += 1
-        return theta, value, grad, hess, nit, str(res.message)
+        return _Run(theta, value, grad, hess, regular, res.status != 1, nit, str(res.message))
 
     def _objective_hessian(
         self, objective: Callable[[FloatArray], tuple[float, FloatArray]], theta: FloatArray
@@ -396,32 +691,44 @@ class BaseFitter(abc.ABC):
         prepared: Any,
         counts: FloatArray,
         n_total: float,
-        hess_mean: FloatArray,
+        hess_mean: FloatArray | None,
         nit: int,
     ) -> None:
         params = np.exp(theta)
         names = self._param_names
+        k = len(names)
         total_nll = float(self._negloglik(theta, prepared, counts))
+        pen = float(self.penalizer)
         # Observed information of the total log-likelihood on the log scale (penalty removed).
-        hess_total = hess_mean * n_total
-        if self.penalizer:
-            hess_total = hess_total - n_total * np.diag(4 * float(self.penalizer) * params * params)
-        try:
-            cov_log = np.linalg.inv(hess_total)
-        except np.linalg.LinAlgError:  # pragma: no cover - cholesky succeeded before
-            cov_log = np.full_like(hess_total, np.nan)
-        var_log = np.diag(cov_log)
-        se_log = np.sqrt(np.where(var_log > 0, var_log, np.nan))
+        info = np.full((k, k), np.nan) if hess_mean is None else hess_mean * n_total
+        if pen:
+            info = info - n_total * np.diag(4 * pen * params * params)
+
+        def negloglik(t: FloatArray) -> float:
+            with np.errstate(all="ignore"):
+                value = float(self._negloglik(t, prepared, counts))
+            return value if math.isfinite(value) else math.inf
+
+        # Standard errors (NaN where the data do not identify a parameter), and what the warning
+        # reports: with a penalty, which decides the estimates, only parameters left at the edge.
+        ident = identification(theta, info, negloglik)
+        self._identification = (
+            ident._replace(unidentified=ident.at_edge.copy(), levels_off=np.zeros(k, dtype=bool))
+            if pen
+            else ident
+        )
         self.params_: dict[str, float] = {n: float(p) for n, p in zip(names, params, strict=True)}
         self.log_likelihood_ = -total_nll
         self.n_customers_ = n_total
         self.n_iter_ = nit
-        self.covariance_ = cov_log * np.outer(params, params)
+        self.covariance_ = ident.cov_log * np.outer(params, params)
         self.standard_errors_: dict[str, float] = {
-            n: float(p * s) for n, p, s in zip(names, params, se_log, strict=True)
+            n: float(p * s) for n, p, s in zip(names, params, ident.se_log, strict=True)
         }
-        self._se_log = se_log
-        k = len(names)
+        self._se_log = ident.se_log
+        self.unidentified_params_: list[str] = [
+            n for n, u in zip(names, ident.unidentified, strict=True) if u
+        ]
         self.aic_ = 2 * k - 2 * self.log_likelihood_
         self.bic_ = k * math.log(n_total) - 2 * self.log_likelihood_
 
@@ -472,7 +779,7 @@ class BaseFitter(abc.ABC):
         est = np.array([self.params_[n] for n in self._param_names])
         se = np.array([self.standard_errors_[n] for n in self._param_names])
         se_log = self._se_log
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             lower = est * np.exp(-zq * se_log)
             upper = est * np.exp(zq * se_log)
         return pd.DataFrame(

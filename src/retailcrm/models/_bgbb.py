@@ -90,6 +90,9 @@ class BetaGeoBetaBinomModel(BaseFitter):
         Number of customers.
     n_iter_ : int
         Optimiser iterations.
+    unidentified_params_ : list of str
+        Parameters the data do not identify (NaN standard errors; see
+        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
 
     Notes
     -----
@@ -146,6 +149,20 @@ class BetaGeoBetaBinomModel(BaseFitter):
         BetaGeoBetaBinomModel
             The fitted model.
 
+        Raises
+        ------
+        InvalidDataError
+            The summary breaks an invariant or has no customers.
+        ConvergenceError
+            No starting point converged; the message says what to try.
+
+        Warns
+        -----
+        IdentifiabilityWarning
+            The data do not identify some parameters (too few customers or repeat purchases);
+            the message names them, their standard errors are NaN (see "When the data do not
+            identify a model" in the models user guide).
+
         Examples
         --------
         >>> from retailcrm.models import BetaGeoBetaBinomModel
@@ -172,6 +189,12 @@ class BetaGeoBetaBinomModel(BaseFitter):
 
     def _initial_params(self, data: dict[str, FloatArray], weights: FloatArray) -> FloatArray:
         return np.array([1.0, 1.0, 1.0, 1.0])
+
+    def _empty_data_fix(self) -> str:
+        return (
+            "pass frequency, recency and n_periods for at least one customer (or the rows of a "
+            "recency-frequency table, with the number of customers in each as weights)."
+        )
 
     @staticmethod
     def _log_terms(

@@ -503,6 +503,9 @@ class BetaGeoModel(_BetaGeoFamily):
         Number of customers (sum of the weights).
     n_iter_ : int
         Optimiser iterations.
+    unidentified_params_ : list of str
+        Parameters the data do not identify (NaN standard errors; see
+        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
 
     See Also
     --------
@@ -571,9 +574,16 @@ class BetaGeoModel(_BetaGeoFamily):
         Raises
         ------
         InvalidDataError
-            The summary breaks an invariant (e.g. recency > T).
+            The summary breaks an invariant (e.g. recency > T) or has no customers.
         ConvergenceError
             No starting point converged; the message says what to try.
+
+        Warns
+        -----
+        IdentifiabilityWarning
+            The data do not identify some parameters (too few customers or repeat purchases);
+            the message names them, their standard errors are NaN (see "When the data do not
+            identify a model" in the models user guide).
 
         Examples
         --------

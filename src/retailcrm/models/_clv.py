@@ -126,7 +126,7 @@ def customer_lifetime_value(
     ... })
     >>> bgnbd = BetaGeoModel().fit(summary, weights=[140, 25, 19, 6, 15, 9])
     >>> spend = GammaGammaModel().fit(frequency=[3, 4, 6, 2, 5, 3],
-    ...                               monetary_value=[8, 15, 60, 25, 120, 40])
+    ...                               monetary_value=[8, 15, 60, 25, 120, 40], weights=[10] * 6)
     >>> clv = customer_lifetime_value(bgnbd, spend, summary, horizon=12, time_unit="W",
     ...                               discount_rate=0.01, margin=0.3)
     >>> clv.round(2)

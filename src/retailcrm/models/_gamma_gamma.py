@@ -14,14 +14,16 @@ evaluated with ``gammaln`` and written with ``log1p`` where it mixes terms of di
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from scipy import special
 
-from retailcrm.exceptions import InvalidDataError, format_rows
-from retailcrm.models._base import BaseFitter
-from retailcrm.models._inputs import FloatArray, summary_arrays
+from retailcrm.exceptions import IdentifiabilityWarning, InvalidDataError, format_rows
+from retailcrm.models._base import LOG_BOUND, BaseFitter
+from retailcrm.models._inputs import FloatArray, summary_arrays, validate_weights
 
 __all__ = ["GammaGammaModel"]
 
@@ -74,6 +76,9 @@ class GammaGammaModel(BaseFitter):
         Number of customers fitted (sum of the weights).
     n_iter_ : int
         Optimiser iterations.
+    unidentified_params_ : list of str
+        Parameters the data do not identify (NaN standard errors; see
+        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
 
     See Also
     --------
@@ -105,7 +110,7 @@ class GammaGammaModel(BaseFitter):
     >>> from retailcrm.models import GammaGammaModel
     >>> repeat = pd.DataFrame({"frequency": [3, 4, 6, 2, 5, 3],
     ...                        "monetary_value": [8.0, 15.0, 60.0, 25.0, 120.0, 40.0]})
-    >>> model = GammaGammaModel().fit(repeat)
+    >>> model = GammaGammaModel().fit(repeat, weights=[10] * 6)  # 10 customers a row
     >>> sorted(model.params_)
     ['gamma', 'p', 'q']
     >>> model.expected_spend(frequency=[0, 3], monetary_value=[0.0, 8.0]).round(2)
@@ -144,25 +149,78 @@ class GammaGammaModel(BaseFitter):
         ------
         InvalidDataError
             A row has ``frequency`` 0 or ``monetary_value`` <= 0 (the message names the rows
-            and says to fit on ``summary[summary.frequency > 0]``), or values are missing or
-            not whole.
+            and says to fit on ``summary[summary.frequency > 0]``), values are missing or
+            not whole, or there are no repeat buyers.
         ConvergenceError
             No starting point converged; the message says what to try.
+
+        Warns
+        -----
+        IdentifiabilityWarning
+            The data do not identify some parameters (too few repeat buyers); the message
+            names them, their standard errors are NaN. When every repeat buyer has the same
+            ``monetary_value`` (one repeat buyer, say) the likelihood has no maximum: without a
+            penalizer the model is then set at the edge of the search range, where it predicts
+            that spend for everyone, and says so.
 
         Examples
         --------
         >>> from retailcrm.models import GammaGammaModel
         >>> m = GammaGammaModel().fit(frequency=[3, 4, 6, 2, 5, 3],
-        ...                           monetary_value=[8, 15, 60, 25, 120, 40])
+        ...                           monetary_value=[8, 15, 60, 25, 120, 40], weights=[10] * 6)
         >>> m.n_customers_
-        6.0
+        60.0
         >>> GammaGammaModel().fit(frequency=[0, 2], monetary_value=[0.0, 30.0])
         Traceback (most recent call last):
         ...
         retailcrm.exceptions.InvalidDataError: GammaGammaModel.fit: frequency is 0 at row [0] ...
         """
         data = _repeat_buyers(summary, frequency, monetary_value)
+        spend = _constant_spend(data, weights) if not self.penalizer else None
+        if spend is not None:
+            return self._fit_constant_spend(data, weights, spend)
         return self._fit_data(data, weights)
+
+    def _fit_constant_spend(
+        self, data: dict[str, FloatArray], weights: Any, spend: float
+    ) -> GammaGammaModel:
+        # Every repeat buyer's mean spend is the same (or there is one repeat buyer): the
+        # likelihood grows without bound as p and q grow (no spread within or between
+        # customers), so the maximum within the search range is at its edge, p = q = e^B, with
+        # gamma = spend (q - 1) / p, which predicts ``spend`` for every customer.
+        big = math.exp(LOG_BOUND)
+        gamma = spend * (big - 1.0) / big
+        theta = [LOG_BOUND, LOG_BOUND, float(np.clip(math.log(gamma), -LOG_BOUND, LOG_BOUND))]
+        self._fit_at_boundary(data, weights, theta)
+        n = self.n_customers_
+        who = (
+            f"there is a single repeat buyer (monetary_value {spend:,.6g}),"
+            if n == 1
+            else f"all {n:,.10g} repeat buyers have the same monetary_value, {spend:,.6g},"
+        )
+        warnings.warn(
+            IdentifiabilityWarning(
+                f"GammaGammaModel.fit: {who} so the data do not identify the "
+                "parameters p, q, gamma: spend that never varies makes the likelihood grow "
+                "without bound as p and q grow. The model is set at the edge of the search "
+                f"range (p = q = {big:.0e}, gamma = {self.params_['gamma']:.6g}), where every "
+                f"customer's expected spend is {spend:,.6g}; the standard errors are NaN. Fix: "
+                "fit on more repeat buyers or a longer calibration period, or add a small "
+                "penalizer (GammaGammaModel(penalizer=0.01))."
+            ),
+            stacklevel=3,
+        )
+        return self
+
+    def _empty_data_message(self) -> str:
+        return "there are no repeat buyers (0 rows), so there is no repeat spend to fit."
+
+    def _empty_data_fix(self) -> str:
+        return (
+            "fit on the repeat buyers, summary[summary.frequency > 0], of a summary that has "
+            "some; if there are none, lengthen the calibration period (btyd_summary's "
+            "observation_end or calibration_end) or add customers."
+        )
 
     # ------------------------------------------------------------------ likelihood
     def _prepare(self, data: dict[str, FloatArray], weights: FloatArray) -> _Data:
@@ -255,7 +313,7 @@ class GammaGammaModel(BaseFitter):
         >>> import pandas as pd
         >>> from retailcrm.models import GammaGammaModel
         >>> m = GammaGammaModel().fit(frequency=[3, 4, 6, 2, 5, 3],
-        ...                           monetary_value=[8, 15, 60, 25, 120, 40])
+        ...                           monetary_value=[8, 15, 60, 25, 120, 40], weights=[10] * 6)
         >>> summary = pd.DataFrame({"frequency": [0, 3, 5], "monetary_value": [0.0, 8.0, 120.0]})
         >>> m.expected_spend(summary).round(2)
         array([ 55.12,  13.85, 114.92])
@@ -268,6 +326,15 @@ class GammaGammaModel(BaseFitter):
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(den > 0, p * (g + x * m) / np.where(den > 0, den, 1.0), np.inf)
         return np.asarray(out, dtype=np.float64)
+
+
+def _constant_spend(data: dict[str, FloatArray], weights: Any) -> float | None:
+    """The common monetary_value when every (positively weighted) row has the same, else None."""
+    m = data["monetary_value"]
+    if not m.size:
+        return None
+    used = m[validate_weights(weights, m.size) > 0]
+    return float(used[0]) if used.size and used.min() == used.max() else None
 
 
 def _repeat_buyers(summary: Any, frequency: Any, monetary_value: Any) -> dict[str, FloatArray]:

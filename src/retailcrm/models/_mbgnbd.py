@@ -47,6 +47,9 @@ class ModifiedBetaGeoModel(_BetaGeoFamily):
         Number of customers.
     n_iter_ : int
         Optimiser iterations.
+    unidentified_params_ : list of str
+        Parameters the data do not identify (NaN standard errors; see
+        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
 
     See Also
     --------
@@ -100,6 +103,20 @@ class ModifiedBetaGeoModel(_BetaGeoFamily):
         -------
         ModifiedBetaGeoModel
             The fitted model.
+
+        Raises
+        ------
+        InvalidDataError
+            The summary breaks an invariant or has no customers.
+        ConvergenceError
+            No starting point converged; the message says what to try.
+
+        Warns
+        -----
+        IdentifiabilityWarning
+            The data do not identify some parameters (too few customers or repeat purchases);
+            the message names them, their standard errors are NaN (see "When the data do not
+            identify a model" in the models user guide).
 
         Examples
         --------

@@ -24,6 +24,12 @@ def _survivor_rows(survivors: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
         cohorts = [survivors]
     else:
         cohorts = list(survivors)
+    if not cohorts:
+        raise InvalidDataError(
+            "survivors: no counts given (an empty sequence), so there is nothing to fit. Fix: "
+            "pass counts of active customers at the start of periods 0..n, e.g. "
+            "[1000, 631, 468], or one such sequence per cohort."
+        )
     periods: list[float] = []
     churned: list[float] = []
     counts: list[float] = []
@@ -88,6 +94,9 @@ class ShiftedBetaGeometricModel(BaseFitter):
         Number of customers (cohort sizes summed).
     n_iter_ : int
         Optimiser iterations.
+    unidentified_params_ : list of str
+        Parameters the data do not identify (NaN standard errors; see
+        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
 
     Notes
     -----
@@ -146,7 +155,17 @@ class ShiftedBetaGeometricModel(BaseFitter):
         ConfigError
             Neither or both of ``survivors`` and ``tenure``/``churned`` are given.
         InvalidDataError
-            Counts are not whole, negative or increasing; tenure is not a whole number >= 1.
+            Counts are not whole, negative or increasing; tenure is not a whole number >= 1;
+            there are no customers.
+        ConvergenceError
+            No starting point converged; the message says what to try.
+
+        Warns
+        -----
+        IdentifiabilityWarning
+            The data do not identify some parameters (too few customers or repeat purchases);
+            the message names them, their standard errors are NaN (see "When the data do not
+            identify a model" in the models user guide).
 
         Examples
         --------
@@ -192,6 +211,15 @@ class ShiftedBetaGeometricModel(BaseFitter):
 
     def _initial_params(self, data: dict[str, FloatArray], weights: FloatArray) -> FloatArray:
         return np.array([1.0, 1.0])
+
+    def _empty_data_message(self) -> str:
+        return "tenure and churned are empty (0 customers), so there is nothing to fit."
+
+    def _empty_data_fix(self) -> str:
+        return (
+            "pass one tenure and one churned value per customer, or cohort counts as "
+            "survivors=[cohort size, active after period 1, ...]."
+        )
 
     def _negloglik(self, log_params: FloatArray, data: Any, weights: FloatArray) -> float:
         alpha, beta = np.exp(log_params)
