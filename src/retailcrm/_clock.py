@@ -26,7 +26,7 @@ from typing import Any, Literal
 import attrs
 import narwhals.stable.v2 as nw
 
-from retailcrm._engine import Engine
+from retailcrm._engine import Engine, unique_name
 from retailcrm.exceptions import ConfigError
 
 __all__ = [
@@ -137,7 +137,7 @@ def wall_clock(
     # instants in the caller's zone: offset text is its local time minus its offset (UTC),
     # then shown in the zone by the engine; plain text is taken as written
     names = lf.collect_schema().names()
-    utc, minutes = _fresh_name("__retailcrm_utc", names), _fresh_name("__retailcrm_offset", names)
+    utc, minutes = unique_name("__retailcrm_utc", names), unique_name("__retailcrm_offset", names)
     offset = text.str.contains(ISO_OFFSET_RE)
     tail = nw.when(offset).then(  # Z, +0800, -0530; null for plain text
         text.str.replace_all(_LOCAL_HEAD, "").str.replace_all(":", "")
@@ -160,12 +160,6 @@ def wall_clock(
         nw.when(nw.col(utc).is_null()).then(nw.col(column)).otherwise(nw.col(utc)).alias(column)
     ).drop(utc, minutes)
     return lf, ClockReading("text", zone=timezone)
-
-
-def _fresh_name(base: str, names: Any) -> str:
-    while base in names:
-        base += "_"
-    return base
 
 
 def _native(lf: nw.LazyFrame[Any]) -> tuple[Any, Literal["polars", "duckdb", "spark"] | None]:

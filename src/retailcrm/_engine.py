@@ -23,7 +23,16 @@ from narwhals.exceptions import DuplicateError
 
 from retailcrm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["Engine", "engine_of", "exact_quotient", "lazy_frame", "pandas_to_polars"]
+__all__ = [
+    "Engine",
+    "engine_of",
+    "exact_quotient",
+    "lazy_frame",
+    "missing_columns_error",
+    "pandas_to_polars",
+    "small_to_numpy",
+    "unique_name",
+]
 
 Kind = Literal["pandas", "polars", "polars-lazy", "duckdb", "spark", "pyarrow", "other"]
 PandasFlavour = Literal["numpy", "nullable", "pyarrow"]
@@ -104,15 +113,20 @@ class Engine:
         """A small eager polars ``table`` (a summary, a coverage table, per-customer values)
         as the caller's kind of frame; ``like`` is the caller's native input.
 
-        Lazy engines get a lazy frame: polars lazy a ``LazyFrame``, Spark a DataFrame of
-        ``like``'s session, DuckDB a relation of DuckDB's default connection (a relation does
-        not expose its connection).
+        The one rule for small results: the caller's kind everywhere. Eager callers get their
+        eager kind (pandas flavour kept); lazy engines a lazy frame: polars lazy a
+        ``LazyFrame``, Spark a DataFrame of ``like``'s session, DuckDB a relation on
+        ``like``'s own connection (so it joins with the caller's relations), or on DuckDB's
+        default connection when that cannot be found.
         """
         if not self.is_lazy:
             return self.to_native(nw.from_native(table, eager_only=True))
         if self.kind == "duckdb":
             import duckdb
 
+            con = getattr(like, "_con", None)
+            if con is not None and hasattr(con, "from_arrow"):
+                return con.from_arrow(table.to_arrow())
             return duckdb.from_arrow(table.to_arrow())
         if self.kind == "spark":
             return like.sparkSession.createDataFrame(table.to_pandas())
@@ -121,6 +135,58 @@ class Engine:
     def collect_small(self, frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
         """Collect a *small* result (a summary, a few example rows) into polars."""
         return frame.collect("polars")
+
+
+def unique_name(base: str, taken: Any) -> str:
+    """A helper-column name starting with ``base`` that is not in ``taken`` (the frame's
+    columns), so it can never clash with a caller's column: underscores are appended."""
+    names = set(taken)
+    while base in names:
+        base += "_"
+    return base
+
+
+def missing_columns_error(
+    missing: dict[str, str],
+    available: Any,
+    *,
+    table: str,
+    schema: str,
+    explicit: Any = (),
+) -> Any:
+    """The one builder of :class:`~retailcrm.exceptions.MissingColumnsError` for an input
+    table: ``missing`` maps role -> the column that is absent; the fix names the schema
+    mapping to write, with the closest existing column where there is one, and offers
+    ``role=None`` for explicitly mapped optional roles."""
+    from retailcrm.exceptions import MissingColumnsError
+
+    columns = [str(c) for c in available]
+    cols = list(missing.values())
+    hints = MissingColumnsError(cols, available=columns).hints
+    mapping = ", ".join(f"{r}={hints.get(c, '<your column>')!r}" for r, c in missing.items())
+    unmap = [r for r in missing if r in set(explicit)]
+    also = (
+        f" (or {', '.join(f'{r}=None' for r in unmap)} if the table has no such column)"
+        if unmap
+        else ""
+    )
+    return MissingColumnsError(
+        cols,
+        available=columns,
+        role=table,
+        fix=f"rename the column(s) or map them with {schema}({mapping}){also}.",
+    )
+
+
+def small_to_numpy(frame: Any, columns: Sequence[str]) -> dict[str, Any]:
+    """Columns of a *small* result (a summary, unique (x, t_x, T) rows) of any engine as numpy
+    arrays, for scipy and scikit-learn: the one place where results leave the engine."""
+    import numpy as np
+
+    nw_frame = frame if isinstance(frame, nw.DataFrame | nw.LazyFrame) else nw.from_native(frame)
+    if isinstance(nw_frame, nw.LazyFrame):
+        nw_frame = nw_frame.collect("polars")
+    return {c: np.asarray(nw_frame.get_column(c).to_numpy()) for c in columns}
 
 
 def pandas_to_polars(native: Any) -> nw.LazyFrame[Any]:

@@ -12,28 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import assert_same_kind, make_native, to_polars
+from helpers import assert_equal_data, assert_same_kind, make_native, to_polars
 from reference import reference_features
 from retailcrm import customer_features
 from retailcrm.data import sample_data
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
-
-
-def comparable(frame: pl.DataFrame) -> pl.DataFrame:
-    """Normalise dtypes that legitimately differ between engines (dates vs datetimes, Int vs
-    Float-with-NaN in numpy pandas) so that values can be compared."""
-    out = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name)
-        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
-            out.append(col.cast(pl.Date))
-        elif dtype.is_numeric():
-            out.append(col.cast(pl.Float64).fill_nan(None))
-        elif dtype == pl.Categorical or dtype == pl.Object:
-            out.append(col.cast(pl.String))
-        else:
-            out.append(col)
-    return frame.select(out)
 
 
 @pytest.fixture(scope="module")
@@ -175,10 +158,23 @@ def test_windows_are_validated() -> None:
     tx = pd.DataFrame(
         {"customer_id": [1], "timestamp": pd.to_datetime(["2024-01-01"]), "amount": [1.0]}
     )
-    for bad in [(0,), (-7,), (7.5,), (30, 30), "abc"]:
-        with pytest.raises(ConfigError, match="windows"):
+    expected = {
+        (0,): "positive whole numbers of days",
+        (-7,): "positive whole numbers of days",
+        (7.5,): "positive whole numbers of days",
+        (True,): "positive whole numbers of days",
+        (30, 30): r"distinct \(each window once\)",
+        "abc": "a sequence of whole numbers of days",
+    }
+    for bad, what in expected.items():
+        pattern = rf"The 'windows' parameter of customer_features must be {what}\. Got .* Fix:"
+        with pytest.raises(ConfigError, match=pattern):
             customer_features(tx, as_of="2024-02-01", windows=bad)  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="returns must be one of"):
+    with pytest.raises(
+        ConfigError,
+        match=r"The 'returns' parameter of customer_features must be one of "
+        r"\['net', 'exclude', 'keep'\]\. Got 'drop' instead\. Fix:",
+    ):
         customer_features(tx, as_of="2024-02-01", returns="drop")  # type: ignore[arg-type]
 
 
@@ -186,11 +182,7 @@ def test_engine_parity(
     engine: str, small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 ) -> None:
     tx, customers, responses = small_retailer
-    expected = comparable(
-        to_polars(
-            customer_features(tx, as_of="2024-10-15", customers=customers, responses=responses)
-        )
-    )
+    expected = customer_features(tx, as_of="2024-10-15", customers=customers, responses=responses)
     assert {"discount_rate", "response_rate", "region", "top_channel"} <= set(expected.columns)
     native = make_native(engine, tx)
     result = customer_features(
@@ -200,9 +192,7 @@ def test_engine_parity(
         responses=make_native(engine, responses),
     )
     assert_same_kind(result, native)
-    got = comparable(to_polars(result))
-    assert got.columns == expected.columns
-    polars.testing.assert_frame_equal(got, expected, check_dtypes=False, rel_tol=1e-9)
+    assert_equal_data(result, expected)
 
 
 def test_matches_independent_reference(
@@ -211,12 +201,7 @@ def test_matches_independent_reference(
     tx, _, _ = small_retailer
     ref = reference_features(tx, dt.date(2024, 10, 15))
     got = customer_features(tx, as_of="2024-10-15")
-    polars.testing.assert_frame_equal(
-        comparable(pl.from_pandas(got[ref.columns])),
-        comparable(pl.from_pandas(ref)),
-        check_dtypes=False,
-        rel_tol=1e-9,
-    )
+    assert_equal_data(got[ref.columns], ref)
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,13 +262,7 @@ def test_invariants(tx: pd.DataFrame, as_of_day: int, seed: int) -> None:
         assert (out.loc[~buyers, "frequency"] == 0).all()
         assert (out["tenure_days"].dropna() >= out["recency_days"].dropna()).all()
         ref = reference_features(tx, as_of)
-        polars.testing.assert_frame_equal(
-            comparable(pl.from_pandas(out[ref.columns])),
-            comparable(pl.from_pandas(ref)),
-            check_dtypes=False,
-            rel_tol=1e-9,
-            abs_tol=1e-9,
-        )
+        assert_equal_data(out[ref.columns], ref)
 
 
 def test_fully_refunded_multi_line_order_is_no_purchase_in_any_line_order() -> None:

@@ -23,14 +23,19 @@ import narwhals.stable.v2 as nw
 
 from retailcrm._clock import ISO_LOCAL_RE, has_offset, is_iso_text, wall_clock
 from retailcrm._dates import AsOf, parse_as_of
-from retailcrm._engine import Engine, engine_of, exact_quotient, pandas_to_polars
+from retailcrm._engine import (
+    Engine,
+    engine_of,
+    exact_quotient,
+    missing_columns_error,
+    pandas_to_polars,
+)
 from retailcrm.data._report import Problem, ValidationReport
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import (
     ConfigError,
     DataQualityWarning,
     InvalidDataError,
-    MissingColumnsError,
 )
 
 __all__ = ["EXTREME_FENCE", "PreparedTransactions", "inspect_transactions", "prepare_transactions"]
@@ -82,6 +87,32 @@ class PreparedTransactions:
     def has(self, role: str) -> bool:
         """True when the optional ``role`` is mapped to an existing column."""
         return role in self.roles
+
+    def until(self, as_of: Any) -> PreparedTransactions:
+        """The same validated lines cut at ``as_of`` — no re-validation, no conversion.
+
+        ``as_of`` follows the one rule of :func:`~retailcrm._dates.parse_as_of` (a date or
+        midnight means the whole day). It cannot be later than a cut already made: lines after
+        that are gone. Cut at many dates (a stage history, a churn label) from one
+        preparation; on eager inputs, call :meth:`materialised` first so that every cut reads
+        the lines in memory instead of converting the caller's frame again.
+        """
+        parsed = _as_of_in_zone(parse_as_of(as_of), self.schema)
+        if self.as_of is not None and parsed.cutoff > self.as_of.cutoff:
+            raise ConfigError(
+                f"as_of={parsed.cutoff:%Y-%m-%d %H:%M:%S} is later than the cut these lines "
+                f"were prepared with ({self.as_of.cutoff:%Y-%m-%d %H:%M:%S}). Fix: prepare "
+                "with the latest date you need and cut earlier dates from it."
+            )
+        return attrs.evolve(self, frame=self.frame.filter(~_after(parsed)), as_of=parsed)
+
+    def materialised(self) -> PreparedTransactions:
+        """Eager inputs: the lines collected once (polars, in memory), so that later cuts and
+        aggregations do not repeat the conversion; lazy engines: unchanged (the work stays in
+        the engine)."""
+        if self.engine.is_lazy:
+            return self
+        return attrs.evolve(self, frame=self.frame.collect("polars").lazy())
 
 
 @attrs.define
@@ -547,21 +578,12 @@ def inspect_transactions(
     }
     missing = [c for r, c in roles.items() if c not in columns]
     if missing:
-        hints = MissingColumnsError(missing, available=columns).hints
-        mapping = ", ".join(
-            f"{r}={hints.get(c, '<your column>')!r}" for r, c in roles.items() if c in missing
-        )
-        unmap = [r for r, c in roles.items() if c in missing and r in explicit]
-        also = (
-            f" (or {', '.join(f'{r}=None' for r in unmap)} if the table has no such column)"
-            if unmap
-            else ""
-        )
-        err = MissingColumnsError(
-            missing,
-            available=columns,
-            role=name,
-            fix=f"rename the column(s) or map them with TransactionSchema({mapping}){also}.",
+        err = missing_columns_error(
+            {r: c for r, c in roles.items() if c not in columns},
+            columns,
+            table=name,
+            schema="TransactionSchema",
+            explicit=explicit,
         )
         problem = Problem(
             code="missing_columns",
@@ -1098,12 +1120,8 @@ def prepare_transactions(
     assert prepared is not None
     if duplicates is None:  # warn about valid data only: errors come first
         apply_duplicates_policy(tx, None, name=name)
-    prepared = attrs.evolve(prepared, frame=_with_minor_units(prepared))
-    if prepared.as_of is not None:
-        prepared = _check_as_of_zone(prepared, tx)
-        assert prepared.as_of is not None
-        prepared = attrs.evolve(prepared, frame=prepared.frame.filter(~_after(prepared.as_of)))
-    return prepared
+    prepared = attrs.evolve(prepared, frame=_with_minor_units(prepared), as_of=None)
+    return prepared if as_of is None else prepared.until(as_of)
 
 
 def minor_units(expr: nw.Expr, decimals: int) -> nw.Expr:
@@ -1126,17 +1144,16 @@ def _with_minor_units(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
     return frame.with_columns(*rounded)
 
 
-def _check_as_of_zone(prepared: PreparedTransactions, tx: Any) -> PreparedTransactions:
+def _as_of_in_zone(as_of: AsOf, schema: TransactionSchema) -> AsOf:
     """An aware ``as_of`` is an instant: shown in ``schema.timezone`` like the data, or refused."""
-    as_of = prepared.as_of
-    if as_of is None or not as_of.is_aware:
-        return prepared
-    zone = prepared.schema.timezone
+    if not as_of.is_aware:
+        return as_of
+    zone = schema.timezone
     if zone:
         import zoneinfo
 
         local = as_of.cutoff.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
-        return attrs.evolve(prepared, as_of=AsOf(date=local.date(), cutoff=local, is_date=False))
+        return AsOf(date=local.date(), cutoff=local, is_date=False)
     raise ConfigError(
         f"as_of={as_of.cutoff.isoformat()} carries a time zone, but the schema names none, so "
         "retailcrm cannot tell which calendar it belongs to (times are compared as wall-clock "

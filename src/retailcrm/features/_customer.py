@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
-from retailcrm._engine import Engine, exact_quotient
+from retailcrm._engine import exact_quotient
+from retailcrm._params import check_windows
 from retailcrm.data._prepare import Duplicates, PreparedTransactions, prepare_transactions
 from retailcrm.data._schema import (
     CustomerSchema,
@@ -21,99 +22,20 @@ from retailcrm.data._tables import (
     columns_of,
     prepare_customers,
     prepare_responses,
-    same_engine_frame,
 )
 from retailcrm.exceptions import ConfigError
 from retailcrm.features._events import (
     VIEWED_NOT_BOUGHT_DAYS,
     event_feature_names,
+    prepare_event_side,
     with_event_features,
 )
+from retailcrm.features._occasions import ReturnsPolicy, check_returns, purchase_occasions
 
-__all__ = ["ReturnsPolicy", "customer_features", "purchase_occasions"]
-
-ReturnsPolicy = Literal["net", "exclude", "keep"]
-_RETURNS = ("net", "exclude", "keep")
+__all__ = ["ReturnsPolicy", "customer_features", "customer_table", "purchase_occasions"]
 _PLURAL = {"category": "categories", "channel": "channels"}
 #: Eager inputs with more lines than this are aggregated in partitions of customers.
 PARTITION_LINES = 4_000_000
-
-
-def _check_windows(windows: Any) -> tuple[int, ...]:
-    try:
-        values = tuple(int(w) for w in windows)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"windows must be a sequence of whole numbers of days, got {windows!r}. "
-            "Fix: e.g. windows=(30, 90, 180, 365)."
-        ) from exc
-    if any(v != w for v, w in zip(values, windows, strict=True)) or any(v <= 0 for v in values):
-        raise ConfigError(
-            f"windows must be positive whole numbers of days, got {windows!r}. "
-            "Fix: e.g. windows=(30, 90, 180, 365)."
-        )
-    if len(set(values)) != len(values):
-        raise ConfigError(f"windows contains repeats: {windows!r}. Fix: list each window once.")
-    return tuple(sorted(values))
-
-
-def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy = "net") -> Any:
-    """Lines grouped into occasions: one row per (customer, order) — or customer-day.
-
-    Columns: ``customer_id``, ``date`` (first date of the occasion), ``day`` (its day number),
-    ``net_minor`` (sum of the amounts the policy counts, in whole minor units of the currency),
-    ``is_purchase`` (whether it is a purchase occasion under the returns policy: net spend
-    above zero, exactly, since minor units sum exactly), ``refund_minor`` (refunded amount, a
-    positive number, whatever the policy) and, with a ``discount`` column, ``discount_minor``
-    and ``list_minor`` (amount plus discount) of its purchase lines. Lines with a null
-    ``order_id`` form one occasion per customer-day.
-    """
-    if returns not in _RETURNS:
-        raise ConfigError(
-            f"returns must be one of {list(_RETURNS)}, got {returns!r}. "
-            "Fix: 'net' (refunds reduce spend), 'exclude' (ignore refund lines) or 'keep'."
-        )
-    lf = prepared.frame.with_columns(day=day_number(nw.col("date")))
-    if prepared.has("order_id"):
-        keys = ["customer_id", "order_id", "__okey_day"]
-        lf = lf.with_columns(
-            __okey_day=nw.when(nw.col("order_id").is_null())
-            .then(nw.col("day"))
-            .otherwise(nw.lit(-(10**9)))
-        )
-    else:
-        keys = ["customer_id", "day"]
-    # money in whole minor units (Int64): sums are exact, so "net > 0" needs no tolerance and
-    # every total is the same whatever the row order, thread count or engine
-    amount = nw.col("amount_minor")
-    zero = nw.lit(0, nw.Int64)
-    positive = nw.when(amount > 0).then(amount).otherwise(zero)
-    counted = positive if returns == "exclude" else amount
-    aggs = [
-        nw.col("date").min().alias("date"),
-        nw.col("day").min().alias("__first_day"),
-        counted.sum().cast(nw.Int64).alias("net_minor"),
-        positive.sum().cast(nw.Int64).alias("__gross"),
-        nw.when(amount < 0).then(-amount).otherwise(zero).sum().cast(nw.Int64).alias("refund_minor"),
-    ]
-    extra = ["refund_minor"]
-    if prepared.has("discount"):
-        disc = nw.col("discount_minor").fill_null(0)
-        aggs += [
-            nw.when(amount > 0).then(disc).otherwise(zero).sum().cast(nw.Int64).alias("discount_minor"),
-            nw.when(amount > 0)
-            .then(amount + disc)
-            .otherwise(zero)
-            .sum()
-            .cast(nw.Int64)
-            .alias("list_minor"),
-        ]
-        extra += ["discount_minor", "list_minor"]
-    occ = lf.group_by(keys).agg(*aggs).with_columns(day=nw.col("__first_day"))
-    is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net_minor") > 0
-    return occ.select(
-        "customer_id", "date", "day", "net_minor", is_purchase.alias("is_purchase"), *extra
-    )
 
 
 def customer_features(
@@ -238,23 +160,78 @@ def customer_features(
     0         ann                     37.5                 3                          3
     1         bob                      NaN                 1                          1
     """
-    wins = _check_windows(windows)
+    wins = check_windows(windows, owner="customer_features")
+    check_returns(returns, owner="customer_features")
     parse_as_of(as_of)  # required: raises ConfigError for None or garbage before any work
     prepared = prepare_transactions(tx, schema=schema, as_of=as_of, duplicates=duplicates)
+    table = customer_table(
+        prepared,
+        windows=wins,
+        returns=returns,
+        customers=_prepare_customers(customers, customer_schema, prepared),
+        responses=_prepare_responses(responses, response_schema, prepared),
+        events=None if events is None else prepare_event_side(events, event_schema, prepared),
+    )
+    return prepared.engine.to_native(table)
+
+
+def customer_table(
+    prepared: PreparedTransactions,
+    *,
+    windows: Sequence[int] = (30, 90, 180, 365),
+    returns: ReturnsPolicy = "net",
+    customers: nw.LazyFrame[Any] | None = None,
+    responses: nw.LazyFrame[Any] | None = None,
+    events: nw.LazyFrame[Any] | None = None,
+) -> nw.LazyFrame[Any]:
+    """The core of :func:`customer_features`: prepared lines (cut at their ``as_of``) and
+    prepared side tables in, the feature table out as a narwhals LazyFrame sorted by
+    ``customer_id``. Nothing is validated or converted here; other cores call this one."""
     asof = prepared.as_of
-    assert asof is not None
+    if asof is None:
+        raise ConfigError("customer_table needs lines cut at an as_of: prepared.until(as_of).")
+    wins = tuple(sorted(windows))
     table = _per_customer(prepared, asof, wins, returns)
     if customers is not None:
-        table = _with_customers(table, customers, customer_schema, prepared, asof, wins)
+        table = _with_customers(table, customers, asof, wins)
     if responses is not None:
-        table = _with_responses(table, responses, response_schema, prepared, asof)
+        table = _with_responses(table, responses, asof)
     if events is not None:
-        table = with_event_features(table, events, event_schema, prepared, asof, wins)
+        table = with_event_features(table, events, prepared, asof, wins)
     table = table.with_columns(
         tenure_days=(nw.lit(asof.day) - nw.col("__start_day")).cast(nw.Int64)
     ).drop("__start_day")
-    table = table.select(_column_order(table, wins)).sort("customer_id")
-    return prepared.engine.to_native(table)
+    return table.select(_column_order(table, wins)).sort("customer_id")
+
+
+def _prepare_customers(
+    customers: Any, customer_schema: CustomerSchema | None, prepared: PreparedTransactions
+) -> nw.LazyFrame[Any] | None:
+    """The customers table validated and canonical (its key named like the transactions' id
+    or ``customer_id``; the transactions' time zone unless its schema names one)."""
+    if customers is None:
+        return None
+    cs = customer_schema
+    if cs is None:  # the key is named like the transactions' customer id, or customer_id
+        key = prepared.schema.customer_id
+        names = columns_of(customers, name="customers")
+        cs = CustomerSchema(
+            customer_id=key if key in names or "customer_id" not in names else "customer_id"
+        )
+    if cs.timezone is None and prepared.schema.timezone:
+        cs = attrs.evolve(cs, timezone=prepared.schema.timezone)
+    return prepare_customers(customers, cs, engine=prepared.engine)
+
+
+def _prepare_responses(
+    responses: Any, response_schema: ResponseSchema | None, prepared: PreparedTransactions
+) -> nw.LazyFrame[Any] | None:
+    if responses is None:
+        return None
+    rs = response_schema or ResponseSchema()
+    if rs.timezone is None and prepared.schema.timezone:
+        rs = attrs.evolve(rs, timezone=prepared.schema.timezone)
+    return prepare_responses(responses, rs, engine=prepared.engine)
 
 
 def _per_customer(
@@ -400,24 +377,7 @@ def _mix(prepared: PreparedTransactions, role: str, returns: ReturnsPolicy) -> A
     return top
 
 
-def _with_customers(
-    table: Any,
-    customers: Any,
-    customer_schema: CustomerSchema | None,
-    prepared: PreparedTransactions,
-    asof: AsOf,
-    wins: tuple[int, ...],
-) -> Any:
-    cs = customer_schema
-    if cs is None:  # the key is named like the transactions' customer id, or customer_id
-        key = prepared.schema.customer_id
-        names = columns_of(customers, name="customers")
-        cs = CustomerSchema(
-            customer_id=key if key in names or "customer_id" not in names else "customer_id"
-        )
-    if cs.timezone is None and prepared.schema.timezone:
-        cs = attrs.evolve(cs, timezone=prepared.schema.timezone)
-    frame = prepare_customers(customers, cs, engine=prepared.engine)
+def _with_customers(table: Any, frame: Any, asof: AsOf, wins: tuple[int, ...]) -> Any:
     names = list(frame.collect_schema().names())
     features = set(table.collect_schema().names())
     clash = [c for c in names if c != "customer_id" and c in features]
@@ -463,17 +423,7 @@ def _with_customers(
     ).drop(reg_day)
 
 
-def _with_responses(
-    table: Any,
-    responses: Any,
-    response_schema: ResponseSchema | None,
-    prepared: PreparedTransactions,
-    asof: AsOf,
-) -> Any:
-    rs = response_schema or ResponseSchema()
-    if rs.timezone is None and prepared.schema.timezone:
-        rs = attrs.evolve(rs, timezone=prepared.schema.timezone)
-    frame = prepare_responses(responses, rs, engine=prepared.engine)
+def _with_responses(table: Any, frame: Any, asof: AsOf) -> Any:
     contacted = nw.col("contacted_at")
     if frame.collect_schema()["contacted_at"] != nw.Date:
         contacted = contacted.dt.date()
@@ -502,12 +452,6 @@ def _with_responses(
         campaigns_responded=responded,
         response_rate=nw.when(received > 0).then(responded / received).cast(nw.Float64),
     )
-
-
-def _side_frame(native: Any, engine: Engine, name: str) -> Any:
-    """A side table as a LazyFrame in the transactions' engine, unvalidated (the side tables
-    of :func:`customer_features` go through :mod:`retailcrm.data._tables` instead)."""
-    return same_engine_frame(native, engine, name)
 
 
 def _column_order(table: Any, wins: tuple[int, ...]) -> list[str]:

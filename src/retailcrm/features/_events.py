@@ -183,21 +183,9 @@ def _not_bought(
     )
 
 
-def with_event_features(
-    table: nw.LazyFrame[Any],
-    events: Any,
-    event_schema: Any,
-    prepared: Any,
-    asof: AsOf,
-    wins: tuple[int, ...],
-) -> nw.LazyFrame[Any]:
-    """``table`` (one row per customer) with the event features joined on.
-
-    Events are validated (:func:`~retailcrm.data.validate_events`'s errors raise) and read in
-    the transactions' time zone unless the event schema names its own. Customers of the table
-    without events get zero counts, a null ``days_since_last_view`` and ``False``; events of
-    customers who are not rows of the table add no rows (as for campaign responses).
-    """
+def prepare_event_side(events: Any, event_schema: Any, prepared: Any) -> nw.LazyFrame[Any]:
+    """The events table validated (:func:`~retailcrm.data.validate_events`'s errors raise) and
+    canonical, read in the transactions' time zone unless the event schema names its own."""
     import attrs
 
     from retailcrm.data._schema import EventSchema
@@ -211,7 +199,22 @@ def with_event_features(
         )
     if es.timezone is None and prepared.schema.timezone:
         es = attrs.evolve(es, timezone=prepared.schema.timezone)
-    frame = prepare_events(events, es, engine=prepared.engine)
+    return prepare_events(events, es, engine=prepared.engine)
+
+
+def with_event_features(
+    table: nw.LazyFrame[Any],
+    frame: nw.LazyFrame[Any],
+    prepared: Any,
+    asof: AsOf,
+    wins: tuple[int, ...],
+) -> nw.LazyFrame[Any]:
+    """``table`` (one row per customer) with the features of the prepared events ``frame``.
+
+    Customers of the table without events get zero counts, a null ``days_since_last_view`` and
+    ``False``; events of customers who are not rows of the table add no rows (as for campaign
+    responses).
+    """
     frame = _match_type(frame, "customer_id", table.collect_schema()["customer_id"], "transactions")
     feats = event_features(frame, as_of=asof, windows=wins, purchases_lf=prepared.frame)
     names = event_feature_names(wins, VIEWED_NOT_BOUGHT_DAYS)

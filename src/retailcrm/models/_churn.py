@@ -24,7 +24,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from retailcrm._dates import day_number_of, parse_as_of
 from retailcrm._engine import lazy_frame
-from retailcrm.data._prepare import Duplicates, apply_duplicates_policy, prepare_transactions
+from retailcrm.data._prepare import Duplicates, prepare_transactions
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import (
     ConfigError,
@@ -34,9 +34,10 @@ from retailcrm.exceptions import (
     MissingColumnsError,
     NotFittedError,
 )
-from retailcrm.features._customer import customer_features, purchase_occasions
+from retailcrm.features._btyd import btyd_table
+from retailcrm.features._customer import customer_table
+from retailcrm.features._occasions import purchase_occasions
 from retailcrm.models._bgnbd import BetaGeoModel
-from retailcrm.models._summary import btyd_summary
 
 __all__ = ["BTYD_COLUMNS", "LABEL", "ChurnModel", "churn_training_frame", "top_decile_lift"]
 
@@ -117,14 +118,13 @@ def churn_training_frame(
     horizon = _check_horizon(horizon_days, "churn_training_frame")
     day = as_of.date
     end = day + _dt.timedelta(days=horizon)
-    tx = apply_duplicates_policy(tx, duplicates)  # once: the calls below keep what is left
-    features_native = customer_features(tx, as_of=day, schema=schema, duplicates="keep")
-    summary_native = btyd_summary(
-        tx, observation_end=day, schema=schema, time_unit="W", duplicates="keep"
-    )
-    prepared = prepare_transactions(tx, schema=schema, as_of=end, duplicates="keep")
-    features, engine = lazy_frame(features_native, name="features")
-    summary, _ = lazy_frame(summary_native, name="summary")
+    # validated and converted once, then cut at the cutoff for the features and the summary
+    prepared = prepare_transactions(tx, schema=schema, as_of=end, duplicates=duplicates)
+    prepared = prepared.materialised()
+    history = prepared.until(day)
+    features = customer_table(history)
+    summary = btyd_table(history, observation_end=day, unit=7.0)
+    engine = prepared.engine
     occasions = purchase_occasions(prepared)
     buyers = (
         occasions.filter(nw.col("is_purchase") & (nw.col("day") > day_number_of(day)))

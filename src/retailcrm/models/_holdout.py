@@ -20,8 +20,9 @@ from retailcrm._engine import lazy_frame
 from retailcrm.data._prepare import prepare_transactions
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError, MissingColumnsError
+from retailcrm.features._btyd import TimeUnit, check_ends, check_time_unit
+from retailcrm.features._occasions import purchase_days
 from retailcrm.models._inputs import FloatArray, summary_arrays
-from retailcrm.models._summary import TimeUnit, check_ends, check_time_unit, purchase_days
 
 __all__ = ["holdout_comparison", "holdout_metrics", "tracking_frame"]
 

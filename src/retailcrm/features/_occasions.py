@@ -1,0 +1,146 @@
+"""Purchase occasions: the one place where transaction lines become purchases.
+
+Two definitions serve two purposes, side by side (see "Two definitions of a purchase" in the
+Data and features guide):
+
+=========================  ===================================  ===================================
+                           per order (feature table)            per day (BTYD summary)
+=========================  ===================================  ===================================
+an occasion is             a customer's order (a customer-day   all of a customer's lines of one
+                           for lines without an order id)       calendar day, whatever the orders
+it is a purchase when      its net spend is above zero (the     its net spend is zero or more (free
+                           ``returns`` policy decides what       items count, as CDNOW's $0 first
+                           counts as spend)                     purchases do)
+refunds                    reduce the order's spend; a fully    a day netting below zero (a later
+                           refunded order is no purchase        return) is neither purchase nor spend
+used by                    ``customer_features``, tags, tiers   ``btyd_summary``, the BTYD models,
+                                                                tracking and churn labels
+=========================  ===================================  ===================================
+
+Both sum money in whole minor units (``amount_minor``), so "above zero" and "zero or more" are
+exact: no tolerance, the same answer for every row order and engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import narwhals.stable.v2 as nw
+
+from retailcrm._dates import day_number
+from retailcrm._engine import exact_quotient
+from retailcrm._params import check_choice
+from retailcrm.data._prepare import PreparedTransactions
+
+__all__ = [
+    "RETURNS_POLICIES",
+    "ReturnsPolicy",
+    "check_returns",
+    "purchase_days",
+    "purchase_occasions",
+]
+
+ReturnsPolicy = Literal["net", "exclude", "keep"]
+RETURNS_POLICIES: tuple[ReturnsPolicy, ...] = ("net", "exclude", "keep")
+
+
+def check_returns(returns: Any, *, owner: str) -> ReturnsPolicy:
+    """The returns policy, checked with the one parameter message."""
+    return check_choice(
+        returns,
+        RETURNS_POLICIES,
+        name="returns",
+        owner=owner,
+        fix="'net' (refunds reduce spend), 'exclude' (ignore refund lines) or 'keep' (an "
+        "occasion with any positive line is a purchase).",
+    )
+
+
+def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy = "net") -> Any:
+    """Lines grouped into occasions: one row per (customer, order) — or customer-day.
+
+    Columns: ``customer_id``, ``date`` (first date of the occasion), ``day`` (its day number),
+    ``net_minor`` (sum of the amounts the policy counts, in whole minor units of the currency),
+    ``is_purchase`` (whether it is a purchase occasion under the returns policy: net spend
+    above zero, exactly, since minor units sum exactly), ``refund_minor`` (refunded amount, a
+    positive number, whatever the policy) and, with a ``discount`` column, ``discount_minor``
+    and ``list_minor`` (amount plus discount) of its purchase lines. Lines with a null
+    ``order_id`` form one occasion per customer-day.
+    """
+    check_returns(returns, owner="purchase_occasions")
+    lf = prepared.frame.with_columns(day=day_number(nw.col("date")))
+    if prepared.has("order_id"):
+        keys = ["customer_id", "order_id", "__okey_day"]
+        lf = lf.with_columns(
+            __okey_day=nw.when(nw.col("order_id").is_null())
+            .then(nw.col("day"))
+            .otherwise(nw.lit(-(10**9)))
+        )
+    else:
+        keys = ["customer_id", "day"]
+    # money in whole minor units (Int64): sums are exact, so "net > 0" needs no tolerance and
+    # every total is the same whatever the row order, thread count or engine
+    amount = nw.col("amount_minor")
+    zero = nw.lit(0, nw.Int64)
+    positive = nw.when(amount > 0).then(amount).otherwise(zero)
+    counted = positive if returns == "exclude" else amount
+    aggs = [
+        nw.col("date").min().alias("date"),
+        nw.col("day").min().alias("__first_day"),
+        counted.sum().cast(nw.Int64).alias("net_minor"),
+        positive.sum().cast(nw.Int64).alias("__gross"),
+        nw.when(amount < 0)
+        .then(-amount)
+        .otherwise(zero)
+        .sum()
+        .cast(nw.Int64)
+        .alias("refund_minor"),
+    ]
+    extra = ["refund_minor"]
+    if prepared.has("discount"):
+        disc = nw.col("discount_minor").fill_null(0)
+        aggs += [
+            nw.when(amount > 0)
+            .then(disc)
+            .otherwise(zero)
+            .sum()
+            .cast(nw.Int64)
+            .alias("discount_minor"),
+            nw.when(amount > 0)
+            .then(amount + disc)
+            .otherwise(zero)
+            .sum()
+            .cast(nw.Int64)
+            .alias("list_minor"),
+        ]
+        extra += ["discount_minor", "list_minor"]
+    occ = lf.group_by(keys).agg(*aggs).with_columns(day=nw.col("__first_day"))
+    is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net_minor") > 0
+    return occ.select(
+        "customer_id", "date", "day", "net_minor", is_purchase.alias("is_purchase"), *extra
+    )
+
+
+def purchase_days(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
+    """One row per customer and purchase day: ``customer_id``, ``date``, ``day``, ``net_minor``
+    (the day's net spend in whole minor units) and ``net`` (the same in currency).
+
+    All of a customer's lines on one calendar day are one purchase (whatever their order ids);
+    a day counts as a purchase when its net amount is zero or more (free items count, as the
+    $0 purchases of CDNOW do). Days whose lines net to less than zero (refunds exceeding the
+    day's purchases) are dropped: they are neither purchases nor spend.
+    """
+    lf = prepared.frame.with_columns(day=day_number(nw.col("date")))
+    scale = float(10**prepared.schema.currency_decimals)
+    days = lf.group_by("customer_id", "day").agg(
+        nw.col("date").min().alias("date"),
+        nw.col("amount_minor").sum().cast(nw.Int64).alias("net_minor"),
+    )
+    # minor units sum exactly: a day whose lines cancel out is exactly zero (a purchase of nothing)
+    return days.filter(nw.col("net_minor") >= 0).select(
+        "customer_id",
+        "date",
+        "day",
+        "net_minor",
+        exact_quotient(nw.col("net_minor"), scale).alias("net"),
+    )
