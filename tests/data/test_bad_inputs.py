@@ -252,7 +252,8 @@ ERRORS: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]
         frame,
         {"duplicates": "first"},
         ConfigError,
-        r"'duplicates' parameter must be one of \['keep', 'drop'\] or None. Got 'first'",
+        r"The 'duplicates' parameter of customer_features must be one of \['keep', 'drop'\]\. Got 'first' "
+        r"instead\. Fix: 'keep'",
     ),
     (
         "aware text as_of without a schema zone",

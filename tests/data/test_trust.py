@@ -157,7 +157,8 @@ def test_one_duplicate_policy_everywhere(engine: str) -> None:
 
 def test_duplicate_policy_is_checked() -> None:
     with pytest.raises(
-        ConfigError, match=r"'duplicates' parameter must be one of \['keep', 'drop'\]"
+        ConfigError,
+        match=r"The 'duplicates' parameter of customer_features must be one of \['keep', 'drop'\]",
     ):
         customer_features(_tx(), as_of="2024-12-31", duplicates="first")  # type: ignore[arg-type]
 

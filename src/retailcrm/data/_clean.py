@@ -7,18 +7,19 @@ from typing import Any, Literal
 import attrs
 import narwhals.stable.v2 as nw
 
+from retailcrm._params import check_choice
 from retailcrm.data._prepare import (
-    _after,
-    _extreme_mask,
-    _Inspector,
-    _nw_normalise,
+    Inspector,
+    after_as_of,
+    check_duplicates,
     extreme_fence,
+    extreme_mask,
     fence_limit_text,
     inspect_transactions,
+    normalise_columns,
 )
 from retailcrm.data._report import html_table
 from retailcrm.data._schema import TransactionSchema
-from retailcrm.exceptions import ConfigError
 
 __all__ = ["CleaningAction", "CleaningReport", "clean_transactions"]
 
@@ -159,13 +160,12 @@ def clean_transactions(
     """
     for name, value in (
         ("returns", returns),
-        ("duplicates", duplicates or "keep"),
         ("nulls", nulls),
         ("zero_amounts", zero_amounts),
         ("anomalies", anomalies),
     ):
-        if value not in _POLICIES[name]:
-            raise ConfigError(f"{name} must be one of {list(_POLICIES[name])}, got {value!r}.")
+        check_choice(value, _POLICIES[name], name=name, owner="clean_transactions")
+    check_duplicates(duplicates, owner="clean_transactions")
     prepared, report = inspect_transactions(tx, schema=schema, as_of=as_of, level="errors")
     if report.missing is not None:
         raise report.missing
@@ -203,7 +203,7 @@ def clean_transactions(
             (
                 "after_as_of",
                 "drop",
-                _after(prepared.as_of),
+                after_as_of(prepared.as_of),
                 True,
                 f"lines after as_of {prepared.as_of.cutoff:%Y-%m-%d %H:%M:%S}",
             )
@@ -216,7 +216,7 @@ def clean_transactions(
             (
                 "anomalies",
                 anomalies,
-                _extreme_mask(fence),
+                extreme_mask(fence),
                 anomalies == "drop",
                 f"amounts beyond {fence_limit_text(fence)}",
             )
@@ -292,9 +292,9 @@ def _clean_lazy(
     frame = frame.lazy() if isinstance(frame, nw.DataFrame) else frame
     source = list(prepared.source_columns)
     hidden = [f"__src_{i}" for i in range(len(source))]
-    ins = _Inspector(schema=prepared.schema, native=tx, engine=prepared.engine, level="errors")
+    ins = Inspector(schema=prepared.schema, native=tx, engine=prepared.engine, level="errors")
     present = {r: c for r, c in prepared.schema.roles.items() if c in source}
-    work, _ = _nw_normalise(
+    work, _ = normalise_columns(
         ins, frame, present, extra=[nw.col(c).alias(h) for c, h in zip(source, hidden, strict=True)]
     )
     work = work.with_columns(nw.col("timestamp").dt.date().alias("date"))

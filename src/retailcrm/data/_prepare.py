@@ -30,6 +30,7 @@ from retailcrm._engine import (
     missing_columns_error,
     pandas_to_polars,
 )
+from retailcrm._params import check_choice
 from retailcrm.data._report import Problem, ValidationReport
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import (
@@ -38,7 +39,24 @@ from retailcrm.exceptions import (
     InvalidDataError,
 )
 
-__all__ = ["EXTREME_FENCE", "PreparedTransactions", "inspect_transactions", "prepare_transactions"]
+__all__ = [
+    "EXTREME_FENCE",
+    "Duplicates",
+    "Inspector",
+    "PreparedTransactions",
+    "after_as_of",
+    "apply_duplicates_policy",
+    "check_duplicates",
+    "duplicate_lines",
+    "extreme_fence",
+    "extreme_mask",
+    "fence_limit_text",
+    "inspect_transactions",
+    "minor_units",
+    "normalise_columns",
+    "prepare_transactions",
+    "warn_user",
+]
 
 Level = Literal["errors", "all"]
 Severity = Literal["error", "warning", "info"]
@@ -104,7 +122,7 @@ class PreparedTransactions:
                 f"were prepared with ({self.as_of.cutoff:%Y-%m-%d %H:%M:%S}). Fix: prepare "
                 "with the latest date you need and cut earlier dates from it."
             )
-        return attrs.evolve(self, frame=self.frame.filter(~_after(parsed)), as_of=parsed)
+        return attrs.evolve(self, frame=self.frame.filter(~after_as_of(parsed)), as_of=parsed)
 
     def materialised(self) -> PreparedTransactions:
         """Eager inputs: the lines collected once (polars, in memory), so that later cuts and
@@ -116,7 +134,7 @@ class PreparedTransactions:
 
 
 @attrs.define
-class _Inspector:
+class Inspector:
     """Collects problems while normalising one frame."""
 
     schema: TransactionSchema
@@ -180,7 +198,7 @@ def _plural(n: int, word: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _pandas_prepass(ins: _Inspector, roles: Mapping[str, str]) -> Any:
+def _pandas_prepass(ins: Inspector, roles: Mapping[str, str]) -> Any:
     import pandas as pd
 
     native = ins.native
@@ -221,7 +239,7 @@ def _pd_rows(index: Any, mask: Any) -> list[Any]:
     return list(index[mask.to_numpy(dtype=bool, na_value=False)][:N_EXAMPLES])
 
 
-def _pd_numeric(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
+def _pd_numeric(ins: Inspector, role: str, series: Any, index: Any) -> Any:
     import pandas as pd
     from pandas.api import types as pdt
 
@@ -276,7 +294,7 @@ def _pd_numeric(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
     return parsed.astype("Float64")
 
 
-def _pd_timestamp(ins: _Inspector, series: Any, index: Any) -> Any:
+def _pd_timestamp(ins: Inspector, series: Any, index: Any) -> Any:
     """pandas timestamps: datetime columns are localised here (pandas keeps each column's zone,
     fixed offsets included); text and Python objects become text read by the shared rule."""
     import datetime as _dt
@@ -320,7 +338,7 @@ def _arrow_tz(dtype: Any) -> Any:
     return getattr(pa_type, "tz", None)
 
 
-def _pd_labels(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
+def _pd_labels(ins: Inspector, role: str, series: Any, index: Any) -> Any:
     from pandas.api import types as pdt
 
     if not pdt.is_object_dtype(series.dtype):
@@ -366,8 +384,8 @@ def _pd_labels(ins: _Inspector, role: str, series: Any, index: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def _nw_normalise(
-    ins: _Inspector,
+def normalise_columns(
+    ins: Inspector,
     lf: nw.LazyFrame[Any],
     roles: Mapping[str, str],
     extra: Sequence[nw.Expr] = (),
@@ -436,7 +454,7 @@ def _nw_normalise(
 
 
 def _nw_timestamp(
-    ins: _Inspector,
+    ins: Inspector,
     c: nw.Expr,
     dtype: Any,
     checks: list[Check],
@@ -475,7 +493,7 @@ def _nw_timestamp(
 
 
 def _nw_refund(
-    ins: _Inspector,
+    ins: Inspector,
     c: nw.Expr,
     dtype: Any,
     checks: list[Check],
@@ -512,7 +530,7 @@ def _nw_refund(
     return nw.lit(False).alias("refund")
 
 
-def _localise(ins: _Inspector, lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+def _localise(ins: Inspector, lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Apply the time rule (:mod:`retailcrm._clock`) to the selected timestamp column."""
     dtype = lf.collect_schema()["timestamp"]
     if not (dtype == nw.Date or dtype == nw.String or isinstance(dtype, nw.Datetime)):
@@ -595,17 +613,17 @@ def inspect_transactions(
         )
         return None, ValidationReport(n_rows=-1, problems=[problem], missing=err, roles=roles)
 
-    ins = _Inspector(schema=schema, native=tx, engine=engine, level=level)
+    ins = Inspector(schema=schema, native=tx, engine=engine, level=level)
     if engine.kind == "pandas":
         frame = _pandas_prepass(ins, roles)
         lf = pandas_to_polars(frame)
-        lf, checks = _nw_normalise(ins, lf, {r: r for r in roles})
+        lf, checks = normalise_columns(ins, lf, {r: r for r in roles})
         index = tx.index
     else:
         lf0 = nw.from_native(tx)
         if isinstance(lf0, nw.DataFrame):  # polars stays polars; pyarrow goes through polars
             lf0 = lf0.lazy(backend="polars")
-        lf, checks = _nw_normalise(ins, lf0, roles)
+        lf, checks = normalise_columns(ins, lf0, roles)
         index = None
     lf = lf.with_columns(nw.col("timestamp").dt.date().alias("date"))
 
@@ -752,7 +770,7 @@ def _row_checks(
                     "after_as_of",
                     "warning",
                     "timestamp",
-                    _after(as_of),
+                    after_as_of(as_of),
                     _after_text(as_of),
                     "these lines are ignored by customer_features for this as_of; pass a later as_of "
                     "to include them.",
@@ -761,7 +779,7 @@ def _row_checks(
     return checks
 
 
-def _after(as_of: AsOf) -> nw.Expr:
+def after_as_of(as_of: AsOf) -> nw.Expr:
     if as_of.is_date:
         return nw.col("date") > nw.lit(as_of.date)
     cutoff = as_of.cutoff.replace(tzinfo=None) if as_of.cutoff.tzinfo else as_of.cutoff
@@ -795,7 +813,7 @@ def _mixed_zones_check(n_offset: int, n_plain: int) -> Check:
 def _count(
     lf: nw.LazyFrame[Any],
     checks: list[Check],
-    ins: _Inspector,
+    ins: Inspector,
     tallies: Mapping[str, nw.Expr] | None = None,
 ) -> dict[str, int]:
     exprs = [nw.len().alias("__n_rows__")]
@@ -858,7 +876,7 @@ def _examples(
 
 
 def _frame_checks(
-    ins: _Inspector,
+    ins: Inspector,
     lf: nw.LazyFrame[Any],
     tx: Any,
     engine: Engine,
@@ -892,7 +910,7 @@ def _frame_checks(
     # extreme amounts (documented fence on the log scale)
     fence = extreme_fence(lf)
     if fence is not None:
-        mask = _extreme_mask(fence)
+        mask = extreme_mask(fence)
         got = lf.select(mask.fill_null(False).cast(nw.Int64).sum().alias("n")).collect("polars")
         n_ext = int(got.item(0, "n") or 0)
         if n_ext:
@@ -986,10 +1004,26 @@ def _pd_duplicated(tx: Any) -> Any:
 
 
 Duplicates = Literal["keep", "drop"]
-_DUPLICATES = ("keep", "drop")
+_DUPLICATES: tuple[Duplicates, ...] = ("keep", "drop")
 
 
-def apply_duplicates_policy(tx: Any, duplicates: Duplicates | None, *, name: str = "tx") -> Any:
+def check_duplicates(duplicates: Any, *, owner: str) -> Duplicates | None:
+    """The duplicate-lines policy, checked with the one parameter message."""
+    if duplicates is None:
+        return None
+    return check_choice(
+        duplicates,
+        _DUPLICATES,
+        name="duplicates",
+        owner=owner,
+        fix="'keep' (equal lines are separate items), 'drop' (equal lines are repeats of one "
+        "export line) or None (keep them and warn).",
+    )
+
+
+def apply_duplicates_policy(
+    tx: Any, duplicates: Duplicates | None, *, name: str = "tx", owner: str = "retailcrm"
+) -> Any:
     """The one duplicate-lines policy of every function that reads transactions.
 
     ``"keep"``: repeats are separate lines (two equal items), not even looked for. ``"drop"``:
@@ -997,12 +1031,7 @@ def apply_duplicates_policy(tx: Any, duplicates: Duplicates | None, *, name: str
     them, and warn (:class:`~retailcrm.exceptions.DataQualityWarning`) when there are any.
     Returns the caller's frame, filtered when repeats are dropped (pandas keeps its labels).
     """
-    if duplicates is not None and duplicates not in _DUPLICATES:
-        raise ConfigError(
-            f"The 'duplicates' parameter must be one of {list(_DUPLICATES)} or None. Got "
-            f"{duplicates!r} instead. Fix: 'keep' (equal lines are separate items) or 'drop' "
-            "(equal lines are repeats of one export line)."
-        )
+    check_duplicates(duplicates, owner=owner)
     if duplicates == "keep":
         return tx
     engine = engine_of(tx, name=name)
@@ -1073,7 +1102,7 @@ def extreme_fence(lf: nw.LazyFrame[Any]) -> tuple[float, float] | None:
     return upper, -upper
 
 
-def _extreme_mask(fence: tuple[float, float]) -> nw.Expr:
+def extreme_mask(fence: tuple[float, float]) -> nw.Expr:
     upper, lower = fence
     return (nw.col("amount") > upper) | (nw.col("amount") < lower)
 

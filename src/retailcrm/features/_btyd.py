@@ -16,7 +16,12 @@ import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number_of, parse_as_of
 from retailcrm._engine import exact_quotient
-from retailcrm.data._prepare import Duplicates, PreparedTransactions, prepare_transactions
+from retailcrm.data._prepare import (
+    Duplicates,
+    PreparedTransactions,
+    check_duplicates,
+    prepare_transactions,
+)
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError
 from retailcrm.features._occasions import purchase_days
@@ -197,6 +202,7 @@ def btyd_summary(
     1                  0                     0.0              14.0
     """
     unit = check_time_unit(time_unit)
+    check_duplicates(duplicates, owner="btyd_summary")
     obs, cal = check_ends(observation_end, calibration_end)
     prepared = prepare_transactions(tx, schema=schema, as_of=obs, duplicates=duplicates)
     table = btyd_table(prepared, observation_end=obs, calibration_end=cal, unit=unit)

@@ -11,7 +11,12 @@ import narwhals.stable.v2 as nw
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
 from retailcrm._engine import exact_quotient
 from retailcrm._params import check_windows
-from retailcrm.data._prepare import Duplicates, PreparedTransactions, prepare_transactions
+from retailcrm.data._prepare import (
+    Duplicates,
+    PreparedTransactions,
+    check_duplicates,
+    prepare_transactions,
+)
 from retailcrm.data._schema import (
     CustomerSchema,
     EventSchema,
@@ -162,6 +167,7 @@ def customer_features(
     """
     wins = check_windows(windows, owner="customer_features")
     check_returns(returns, owner="customer_features")
+    check_duplicates(duplicates, owner="customer_features")
     parse_as_of(as_of)  # required: raises ConfigError for None or garbage before any work
     prepared = prepare_transactions(tx, schema=schema, as_of=as_of, duplicates=duplicates)
     table = customer_table(
