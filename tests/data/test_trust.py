@@ -193,3 +193,35 @@ def test_datetime_outputs_stay_datetimes(flavour: str) -> None:
                 flavour == "pyarrow" and str(out[col].dtype) == "date32[day][pyarrow]"
             ), (flavour, col, out[col].dtype)
             assert out[col].dtype != object
+
+
+def test_notebook_display_of_reports_and_sample_data() -> None:
+    from retailcrm.data import sample_data
+
+    frame = _tx().assign(amount=[100.0, 100.0, 0.0, 40.0])
+    report = validate_transactions(frame)
+    assert repr(report) == (
+        "<ValidationReport: 4 rows, 0 errors, 2 warnings: zero_amount, duplicate_lines>"
+    )
+    html = report._repr_html_()
+    assert html.count("<tr>") == 3  # a header row and one row per problem
+    assert "zero_amount" in html and "columns used: customer_id = &#x27;customer_id&#x27;" in html
+    with pytest.raises(
+        KeyError, match=r"no problem with code 'zero_amounts'.*did you mean 'zero_amount'"
+    ):
+        report["zero_amounts"]
+    _, cleaning = clean_transactions(frame, duplicates="drop")
+    assert repr(cleaning) == (
+        "<CleaningReport: 4 rows in, 3 out: duplicates 1 dropped, zero_amounts 1 kept>"
+    )
+    assert "<td" in cleaning._repr_html_() and "duplicates" in cleaning._repr_html_()
+    text = repr(sample_data(50, seed=1))
+    assert text.splitlines()[0] == "SampleData(2023-01-01 → 2024-12-31)"
+    assert len(text.splitlines()) == 7 and "transactions" in text and "events" in text
+
+
+def test_a_report_escapes_what_it_shows() -> None:
+    frame = _tx().rename(columns={"amount": "<i>amt</i>"})
+    schema = TransactionSchema(amount="<i>amt</i>")
+    html = validate_transactions(frame, schema=schema)._repr_html_()
+    assert "<i>" not in html and "amount = &#x27;&lt;i&gt;amt&lt;/i&gt;&#x27;" in html

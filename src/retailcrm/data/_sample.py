@@ -66,6 +66,15 @@ class SampleData:
     start: _dt.date
     end: _dt.date
 
+    def __repr__(self) -> str:
+        """A few lines: the period and each table's shape (not the frames themselves)."""
+        names = ("customers", "transactions", "campaigns", "surveys", "marketing_spend", "events")
+        lines = [f"SampleData({self.start} → {self.end})"]
+        for name in names:
+            rows, cols = getattr(self, name).shape
+            lines.append(f"  {name:<16}{rows:>11,} rows × {cols} columns")
+        return "\n".join(lines)
+
 
 def sample_data(
     n_customers: int = 5_000,

@@ -40,7 +40,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._clock import ISO_LOCAL_RE, ISO_RE, has_offset, is_iso_text, wall_clock
-from retailcrm._engine import Engine, engine_of, pandas_to_polars
+from retailcrm._engine import Engine, engine_of, missing_columns_error, pandas_to_polars
 from retailcrm.data._report import Problem, ValidationReport
 from retailcrm.data._schema import (
     EVENT_TYPES,
@@ -343,13 +343,16 @@ def _resolve(
     missing = [c for c in roles.values() if c not in columns]
     if not missing:
         return roles, None, None
-    err = MissingColumnsError(missing, available=columns)
     if fix is None:
-        mapping = ", ".join(
-            f"{r}={err.hints.get(c, '<your column>')!r}" for r, c in roles.items() if c in missing
+        err = missing_columns_error(
+            {r: c for r, c in roles.items() if c in missing},
+            columns,
+            table=spec.table,
+            schema=spec.schema_type.__name__,
         )
-        fix = f"rename the column(s) or map them with {spec.schema_type.__name__}({mapping})."
-    err = MissingColumnsError(missing, available=columns, role=spec.table, fix=fix)
+        fix = err.message.split("Fix: ")[-1]
+    else:
+        err = MissingColumnsError(missing, available=columns, role=spec.table, fix=fix)
     problem = Problem(
         code="missing_columns",
         severity="error",
