@@ -6,7 +6,7 @@ Subpackages (``retailcrm.rules``, ``retailcrm.models``, …) export their own na
 """
 
 from retailcrm._version import __version__
-from retailcrm.data import TransactionSchema, clean_transactions, validate_transactions
+from retailcrm.data import TransactionSchema, clean_transactions, validate, validate_transactions
 from retailcrm.features import customer_features
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "__version__",
     "clean_transactions",
     "customer_features",
+    "validate",
     "validate_transactions",
 ]
