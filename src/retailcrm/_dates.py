@@ -8,14 +8,26 @@ computed from ``year`` and ``ordinal_day``, which every backend supports.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm.exceptions import ConfigError
 
-__all__ = ["AsOf", "day_number", "day_number_of", "month_number", "month_number_of", "parse_as_of"]
+__all__ = [
+    "PERIODS",
+    "AsOf",
+    "Period",
+    "day_number",
+    "day_number_of",
+    "month_number",
+    "month_number_of",
+    "parse_as_of",
+    "period_number",
+    "period_number_of",
+    "period_start_of",
+]
 
 _EPOCH = _dt.date(1970, 1, 1)
 
@@ -45,6 +57,61 @@ def day_number_of(value: _dt.date) -> int:
 def month_number_of(value: _dt.date) -> int:
     """The :func:`month_number` of a Python date."""
     return value.year * 12 + value.month - 1
+
+
+Period = Literal["D", "W", "M", "Q", "Y"]
+#: Calendar periods for bucketing (cohorts, trends): days, ISO weeks (Monday first), months,
+#: quarters and years.
+PERIODS: tuple[Period, ...] = ("D", "W", "M", "Q", "Y")
+
+
+def period_number(expr: nw.Expr, period: Period) -> nw.Expr:
+    """Consecutive Int64 numbers of the calendar ``period`` a Date or Datetime falls in (the
+    same on every engine): day numbers, weeks since the Monday 1969-12-29, month numbers
+    (``12 * year + month - 1``), quarters (month number // 3) or years."""
+    if period == "D":
+        return day_number(expr)
+    if period == "W":
+        return ((day_number(expr) + 3) // 7).cast(nw.Int64)
+    if period == "M":
+        return month_number(expr)
+    if period == "Q":
+        return (month_number(expr) // 3).cast(nw.Int64)
+    return expr.dt.year().cast(nw.Int64)
+
+
+def period_number_of(value: _dt.date, period: Period) -> int:
+    """The :func:`period_number` of a Python date.
+
+    >>> period_number_of(_dt.date(2024, 3, 31), "Q") == period_number_of(_dt.date(2024, 1, 1), "Q")
+    True
+    """
+    if period == "D":
+        return day_number_of(value)
+    if period == "W":
+        return (day_number_of(value) + 3) // 7
+    if period == "M":
+        return month_number_of(value)
+    if period == "Q":
+        return month_number_of(value) // 3
+    return value.year
+
+
+def period_start_of(number: int, period: Period) -> _dt.date:
+    """The first day of the period with this :func:`period_number` (its label).
+
+    >>> period_start_of(period_number_of(_dt.date(2024, 3, 6), "W"), "W")  # a Wednesday
+    datetime.date(2024, 3, 4)
+    """
+    if period == "D":
+        return _EPOCH + _dt.timedelta(days=number)
+    if period == "W":
+        return _EPOCH + _dt.timedelta(days=7 * number - 3)
+    if period == "M":
+        return _dt.date(number // 12, number % 12 + 1, 1)
+    if period == "Q":
+        return _dt.date(number * 3 // 12, number * 3 % 12 + 1, 1)
+    return _dt.date(number, 1, 1)
 
 
 @attrs.frozen
