@@ -3,19 +3,23 @@
 ``make_native(engine, reference)`` turns a pandas DataFrame (built with numpy dtypes, the
 reference) into the native frame of one engine: pandas with numpy / nullable / pyarrow dtypes,
 polars eager and lazy, DuckDB, and PySpark (skipped with a reason when pyspark or Java is
-missing). ``to_polars`` brings any result back to an eager polars frame so tests compare values.
+missing). ``to_polars`` brings any result back to an eager polars frame, and
+``assert_equal_data`` — the one comparison helper of the tests — compares a result of any engine
+with an expected frame or a dict of columns.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
 import polars as pl
+import polars.testing
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +103,50 @@ def to_polars(result: Any) -> pl.DataFrame:
         return pl.from_pandas(native.reset_index(drop=True))
     return (
         frame.to_native() if frame.implementation.is_polars() else pl.from_arrow(frame.to_arrow())
+    )
+
+
+def _comparable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Normalise the dtypes that legitimately differ between engines, keeping every value."""
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date:  # numpy pandas has no date dtype: a midnight datetime
+            out.append(col.cast(pl.Datetime("us")))
+        elif isinstance(dtype, pl.Datetime):
+            out.append(col.dt.cast_time_unit("us"))
+        elif dtype.is_numeric():  # numpy pandas has no missing integers: floats with NaN
+            out.append(col.cast(pl.Float64).fill_nan(None))
+        elif dtype in (pl.Categorical, pl.Object) or isinstance(dtype, pl.Enum):
+            out.append(col.cast(pl.String))
+        else:
+            out.append(col)
+    return frame.select(out)
+
+
+def assert_equal_data(
+    result: Any,
+    expected: Any,
+    *,
+    exact: bool = False,
+    rel_tol: float = 1e-9,
+    abs_tol: float = 1e-9,
+) -> None:
+    """``result`` (a frame of any engine, eager or lazy) holds the data of ``expected`` (a frame
+    of any engine, or a dict of column name to values).
+
+    Same columns in the same order, same rows in the same order (a pandas index is ignored),
+    equal values up to what engines legitimately differ on: integers and floats compare as
+    numbers with NaN and null both missing, a date equals its midnight datetime, categorical
+    and object columns compare as text. Floats agree within ``rel_tol``/``abs_tol``, or bit for
+    bit with ``exact=True``.
+    """
+    got = _comparable(to_polars(result))
+    frame = pl.DataFrame(dict(expected)) if isinstance(expected, Mapping) else to_polars(expected)
+    want = _comparable(frame)
+    assert got.columns == want.columns, (got.columns, want.columns)
+    polars.testing.assert_frame_equal(
+        got, want, check_dtypes=False, check_exact=exact, rel_tol=rel_tol, abs_tol=abs_tol
     )
 
 

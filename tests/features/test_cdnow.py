@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import polars as pl
-import polars.testing
 import pytest
 
+from helpers import assert_equal_data
 from reference import reference_features
 from retailcrm import customer_features
 
@@ -48,17 +47,7 @@ def test_features_agree_with_plain_pandas(cdnow: pd.DataFrame) -> None:
     got = customer_features(cdnow, as_of=as_of)
     assert len(got) == 23_570 and got["customer_id"].is_unique
     ref = reference_features(cdnow, as_of)
-    cols = list(ref.columns)
-    norm = [pl.col(c).cast(pl.Date) if c.endswith("purchase") else pl.col(c) for c in cols]
-    polars.testing.assert_frame_equal(
-        pl.from_pandas(got[cols])
-        .select(norm)
-        .with_columns(pl.selectors.numeric().cast(pl.Float64)),
-        pl.from_pandas(ref).select(norm).with_columns(pl.selectors.numeric().cast(pl.Float64)),
-        check_dtypes=False,
-        rel_tol=1e-9,
-        abs_tol=1e-9,
-    )
+    assert_equal_data(got[ref.columns], ref)
     # a few hand-checked facts about the cohort
     assert got["first_purchase"].min() == pd.Timestamp("1997-01-01")
     # the cohort joined in Q1 1997; a first *purchase* later than that means every Q1 day of

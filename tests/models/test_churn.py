@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from helpers import assert_same_kind, to_polars
+from helpers import assert_equal_data, assert_same_kind
 from retailcrm.data import sample_data
 from retailcrm.exceptions import (
     ConfigError,
@@ -77,13 +77,7 @@ def test_training_frame_engine_parity(constructor: Any, tx: pd.DataFrame) -> Non
     native = constructor(tx)
     got = churn_training_frame(native, cutoff="2024-03-31", horizon_days=90)
     assert_same_kind(got, native)
-    got_pl = to_polars(got)
-    want = pl.from_pandas(churn_training_frame(tx, cutoff="2024-03-31", horizon_days=90))
-    assert got_pl.columns == want.columns
-    assert got_pl["customer_id"].to_list() == want["customer_id"].to_list()
-    assert got_pl["churned"].to_list() == want["churned"].to_list()
-    for c in ("frequency", "monetary", "btyd_recency", "btyd_T"):
-        np.testing.assert_allclose(got_pl[c].cast(pl.Float64), want[c].cast(pl.Float64))
+    assert_equal_data(got, churn_training_frame(tx, cutoff="2024-03-31", horizon_days=90))
 
 
 def test_training_frame_errors(tx: pd.DataFrame) -> None:

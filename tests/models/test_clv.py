@@ -6,10 +6,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 
-from helpers import assert_same_kind, to_polars
+from helpers import assert_equal_data, assert_same_kind, to_polars
 from retailcrm.exceptions import ConfigError, MissingColumnsError, NotFittedError
 from retailcrm.models import (
     BetaGeoModel,
@@ -113,10 +112,7 @@ def test_engine_kinds(constructor: Any, models: tuple[Any, Any], summary: pd.Dat
     native = constructor(sub)
     got = clv(models, native)
     assert_same_kind(got, native)
-    got_pl = to_polars(got).sort("customer_id")
-    want = pl.from_pandas(clv(models, sub))
-    assert got_pl["customer_id"].to_list() == want["customer_id"].to_list()
-    np.testing.assert_allclose(got_pl["clv"].to_numpy(), want["clv"].to_numpy(), rtol=1e-12)
+    assert_equal_data(to_polars(got).sort("customer_id"), clv(models, sub), rel_tol=1e-12)
 
 
 def test_parameter_errors(models: tuple[Any, Any], summary: pd.DataFrame) -> None:

@@ -24,7 +24,6 @@ from retailcrm.exceptions import (
     RuleSyntaxError,
 )
 from retailcrm.rules import Rule, RuleSet
-from retailcrm.rules._plan import _compile_cached
 
 AS_OF = "2024-06-30"
 NaT = None
@@ -301,16 +300,22 @@ def test_input_is_not_mutated_and_wide_frames_are_narrowed() -> None:
     pd.testing.assert_frame_equal(frame, before)
 
 
-def test_compiled_once_per_schema() -> None:
+def test_evaluating_again_gives_the_same_answer_for_each_schema() -> None:
+    """Whatever is kept between calls, repeating a call changes nothing, and a frame whose
+    column types differ is checked against its own schema, before and after the others."""
     rules = RuleSet([Rule("r", "frequency >= 3 and region == 'North'")], mode="all")
     frame = pl.from_pandas(features())
-    rules.evaluate(frame)
-    before = _compile_cached.cache_info()
+    first = rules.evaluate(frame)
+    assert first.get_column("r").to_list() == [T, F, F, F, T, F, F, F, F, T, F, F]
     for _ in range(3):
-        rules.evaluate(frame)
-    after = _compile_cached.cache_info()
-    assert after.misses == before.misses
-    assert after.hits == before.hits + 3
+        assert rules.evaluate(frame).equals(first)
+    as_text = frame.with_columns(pl.col("frequency").cast(pl.String))
+    for _ in range(2):
+        with pytest.raises(RuleSyntaxError, match=r"column 'frequency' \(text\) with the number 3"):
+            rules.evaluate(as_text)
+        assert rules.evaluate(frame).equals(first)
+    categorical = frame.with_columns(pl.col("region").cast(pl.Categorical))
+    assert rules.evaluate(categorical).equals(first)
 
 
 def test_as_of_changes_days_functions() -> None:
