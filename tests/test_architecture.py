@@ -56,18 +56,10 @@ BLESSED_PRIVATE_IMPORTS: dict[str, dict[str, str]] = {
         "Duplicates": "internal layer: the duplicate-lines policy every reader takes",
         "check_duplicates": "internal layer: that policy's parameter check",
     },
-    "retailcrm.data._schema": {
-        "CustomerSchema": "internal layer: an input table's schema (also public in data)",
-        "EventSchema": "internal layer: an input table's schema (also public in data)",
-        "ResponseSchema": "internal layer: an input table's schema (also public in data)",
-        "TransactionSchema": "internal layer: an input table's schema (also public in data)",
-    },
     "retailcrm.data._tables": {
         "prepare_customers": "internal layer: the customers table, validated",
         "prepare_events": "internal layer: the behaviour events table, validated",
         "prepare_responses": "internal layer: the campaign responses table, validated",
-        # ARCHITECTURE.md puts the boundary and the column checks in _engine.py
-        "columns_of": f"{PENDING} (a boundary helper; its home is _engine)",
     },
     # features: "the only place lines become purchase occasions (per order for the feature table,
     # per day for the BTYD summary) ...; the feature table and the BTYD summary are built there"

@@ -25,6 +25,7 @@ from retailcrm.exceptions import ConfigError, InvalidDataError
 
 __all__ = [
     "Engine",
+    "columns_of",
     "engine_of",
     "exact_quotient",
     "lazy_frame",
@@ -279,3 +280,14 @@ def exact_quotient(numerator: nw.Expr, divisor: float) -> nw.Expr:
     """
     num = numerator.cast(nw.Float64)
     return num / (num * 0.0 + float(divisor))
+
+
+def columns_of(native: Any, *, name: str | None = None) -> list[str]:
+    """The column names of a caller's frame; with ``name``, a frame that is no dataframe or
+    has repeated column names raises our errors first."""
+    if name is not None:
+        engine_of(native, name=name)
+    frame = nw.from_native(native)
+    if isinstance(frame, nw.LazyFrame):
+        return [str(c) for c in frame.collect_schema().names()]
+    return [str(c) for c in frame.columns]

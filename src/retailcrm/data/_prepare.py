@@ -25,6 +25,7 @@ from retailcrm._clock import ISO_LOCAL_RE, has_offset, is_iso_text, wall_clock
 from retailcrm._dates import AsOf, parse_as_of
 from retailcrm._engine import (
     Engine,
+    columns_of,
     engine_of,
     exact_quotient,
     missing_columns_error,
@@ -557,13 +558,6 @@ def _localise(ins: Inspector, lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _columns_of(native: Any) -> list[str]:
-    frame = nw.from_native(native)
-    if isinstance(frame, nw.LazyFrame):
-        return list(frame.collect_schema().names())
-    return list(frame.columns)
-
-
 def inspect_transactions(
     tx: Any,
     *,
@@ -587,7 +581,7 @@ def inspect_transactions(
         )
     parsed_as_of = parse_as_of(as_of) if as_of is not None else None
     engine = engine_of(tx, name=name)
-    columns = _columns_of(tx)
+    columns = columns_of(tx)
     explicit = schema.explicit_roles
     roles = {
         r: c

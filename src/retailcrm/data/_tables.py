@@ -40,7 +40,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._clock import ISO_LOCAL_RE, ISO_RE, has_offset, is_iso_text, wall_clock
-from retailcrm._engine import Engine, engine_of, missing_columns_error, pandas_to_polars
+from retailcrm._engine import Engine, columns_of, engine_of, missing_columns_error, pandas_to_polars
 from retailcrm.data._report import Problem, ValidationReport
 from retailcrm.data._schema import (
     EVENT_TYPES,
@@ -55,7 +55,6 @@ from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsEr
 
 __all__ = [
     "TABLES",
-    "columns_of",
     "prepare_customers",
     "prepare_events",
     "prepare_responses",
@@ -240,17 +239,6 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 def _are(n: int) -> str:
     return "is" if n == 1 else "are"
-
-
-def columns_of(native: Any, *, name: str | None = None) -> list[str]:
-    """The column names of a caller's frame; with ``name``, a frame that is no dataframe or
-    has repeated column names raises our errors first."""
-    if name is not None:
-        engine_of(native, name=name)
-    frame = nw.from_native(native)
-    if isinstance(frame, nw.LazyFrame):
-        return [str(c) for c in frame.collect_schema().names()]
-    return [str(c) for c in frame.columns]
 
 
 # ---------------------------------------------------------------------------------------------

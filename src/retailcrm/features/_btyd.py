@@ -16,13 +16,13 @@ import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number_of, parse_as_of
 from retailcrm._engine import exact_quotient
+from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import (
     Duplicates,
     PreparedTransactions,
     check_duplicates,
     prepare_transactions,
 )
-from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError
 from retailcrm.features._occasions import purchase_days
 

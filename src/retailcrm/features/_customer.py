@@ -9,22 +9,21 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
-from retailcrm._engine import exact_quotient
+from retailcrm._engine import columns_of, exact_quotient
 from retailcrm._params import check_windows
+from retailcrm.data import (
+    CustomerSchema,
+    EventSchema,
+    ResponseSchema,
+    TransactionSchema,
+)
 from retailcrm.data._prepare import (
     Duplicates,
     PreparedTransactions,
     check_duplicates,
     prepare_transactions,
 )
-from retailcrm.data._schema import (
-    CustomerSchema,
-    EventSchema,
-    ResponseSchema,
-    TransactionSchema,
-)
 from retailcrm.data._tables import (
-    columns_of,
     prepare_customers,
     prepare_responses,
 )

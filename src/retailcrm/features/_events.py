@@ -188,7 +188,7 @@ def prepare_event_side(events: Any, event_schema: Any, prepared: Any) -> nw.Lazy
     canonical, read in the transactions' time zone unless the event schema names its own."""
     import attrs
 
-    from retailcrm.data._schema import EventSchema
+    from retailcrm.data import EventSchema
     from retailcrm.data._tables import prepare_events
 
     es = event_schema if event_schema is not None else EventSchema()

@@ -24,8 +24,8 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from retailcrm._dates import day_number_of, parse_as_of
 from retailcrm._engine import lazy_frame
+from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import Duplicates, prepare_transactions
-from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import (
     ConfigError,
     ConvergenceError,

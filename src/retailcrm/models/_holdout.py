@@ -17,8 +17,8 @@ import pandas as pd
 
 from retailcrm._dates import day_number_of
 from retailcrm._engine import lazy_frame
+from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import prepare_transactions
-from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import ConfigError, MissingColumnsError
 from retailcrm.features._btyd import TimeUnit, check_ends, check_time_unit
 from retailcrm.features._occasions import purchase_days
