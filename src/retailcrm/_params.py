@@ -43,9 +43,7 @@ def parameter_error(name: str, owner: str, expected: str, got: Any, fix: str = "
     return ConfigError(f"{text} Fix: {fix}" if fix else text)
 
 
-def check_choice(
-    value: Any, allowed: Sequence[T], *, name: str, owner: str, fix: str = ""
-) -> T:
+def check_choice(value: Any, allowed: Sequence[T], *, name: str, owner: str, fix: str = "") -> T:
     """``value`` if it is one of ``allowed`` (compared with ``==``, never by truthiness)."""
     for option in allowed:
         if type(value) is type(option) and value == option:
