@@ -181,8 +181,8 @@ def _clv_section(tx: Any, as_of: str) -> list[str]:
         bgnbd, spend, repeat, horizon=12, time_unit="W", discount_rate=0.01, margin=0.3
     )
     params = ", ".join(f"{k}={v:.3f}" for k, v in bgnbd.params_.items())
-    alive = bgnbd.probability_alive(summary)
-    next_year = bgnbd.expected_purchases(52, summary)
+    alive = bgnbd.probability_alive(summary)["probability_alive"]
+    next_year = bgnbd.expected_purchases(52, summary)["expected_purchases"]
     top = clv.sort_values("clv", ascending=False).head(3)
     out = [
         "predictive value (BG/NBD + Gamma-Gamma, weeks)",

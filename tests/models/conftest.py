@@ -6,12 +6,14 @@ purchases on the same day are one transaction; calibration is 1997-01-01 to 1997
 inclusive; time in weeks of 7 days; ``frequency`` = distinct purchase days - 1, ``recency`` =
 (last - first purchase day) / 7 and ``T`` = (1997-09-30 - first purchase day) / 7 (so a customer
 who first bought on 1997-01-01 has T = 38.86 weeks, as in the authors' data set).
-``monetary_value`` is the mean spend per repeat transaction (0 without repeats).
+``monetary_value`` is the mean spend per repeat transaction (0 without repeats). The frame is
+indexed by the sample id and also has it as ``customer_id``, as ``btyd_summary``'s has.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -40,7 +42,8 @@ def read_cdnow_sample_lines(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.D
 
 
 def load_cdnow_sample(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFrame:
-    """The calibration summary (index: sample_id) of the CDNOW sample file."""
+    """The calibration summary (index: sample_id, also the column customer_id) of the CDNOW
+    sample file."""
     tx = read_cdnow_sample_lines(path).rename(
         columns={"customer_id": "sample_id", "timestamp": "date", "amount": "dollars"}
     )
@@ -54,6 +57,7 @@ def load_cdnow_sample(path: Path = CDNOW_DIR / "CDNOW_sample.txt") -> pd.DataFra
     first_spend = days.sort_values("date").groupby("sample_id")["dollars"].first()
     out = pd.DataFrame(
         {
+            "customer_id": first.index.to_numpy(),
             "frequency": (n_days - 1).astype("int64"),
             "recency": (last - first).dt.days / 7.0,
             "T": (CALIBRATION_END - first).dt.days / 7.0,
@@ -70,6 +74,30 @@ def _sample_path() -> Path:
         why = f"CDNOW sample not found at {path} (expected ../shared/data/cdnow)"
         pytest.skip(reason=why)
     return path
+
+
+@pytest.fixture(scope="session")
+def small() -> dict[str, Any]:
+    """The docstrings' six-row summary standing for 135 customers (well identified), as the
+    keyword arguments of a transaction model's ``fit``."""
+    return {
+        "frequency": [0, 1, 4, 5, 6, 7],
+        "recency": [0, 1, 10, 9, 3, 3],
+        "T": 12,
+        "weights": [52, 52, 5, 5, 6, 15],
+    }
+
+
+@pytest.fixture(scope="session")
+def small_donors() -> dict[str, Any]:
+    """A BG/BB recency-frequency table of 790 donors over 6 opportunities (well identified),
+    as the keyword arguments of ``BetaGeoBetaBinomModel.fit``."""
+    return {
+        "frequency": [6, 5, 3, 2, 1, 1, 0, 4],
+        "recency": [6, 6, 5, 2, 1, 3, 0, 6],
+        "n_periods": 6,
+        "weights": [120, 70, 20, 60, 110, 10, 350, 50],
+    }
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,22 @@ from retailcrm.exceptions import (
     IdentifiabilityWarning,
     NotFittedError,
 )
-from retailcrm.models import BetaGeoModel, ShiftedBetaGeometricModel
+from retailcrm.models import (
+    BetaGeoBetaBinomModel,
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    ShiftedBetaGeometricModel,
+)
 from retailcrm.models._base import BaseFitter
 
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
+SPEND = {
+    "frequency": [3, 4, 6, 2, 5, 3],
+    "monetary_value": [8, 15, 60, 25, 120, 40],
+    "weights": [10] * 6,
+}
 
 
 class _Exponential(BaseFitter):
@@ -105,10 +117,48 @@ def test_penalizer_shrinks_parameters() -> None:
     assert sum(v * v for v in pen.values()) < sum(v * v for v in free.values())
 
 
-def test_sklearn_clone() -> None:
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (BetaGeoModel(penalizer=0.01), "small"),
+        (ModifiedBetaGeoModel(max_iter=500), "small"),
+        (ParetoNBDModel(), "small"),
+        (BetaGeoBetaBinomModel(), "small_donors"),
+        (GammaGammaModel(), "spend"),
+    ],
+    ids=["bgnbd", "mbgnbd", "pareto", "bgbb", "gamma-gamma"],
+)
+def test_sklearn_clone_and_check_is_fitted(
+    model: BaseFitter, data: str, request: pytest.FixtureRequest
+) -> None:
+    """scikit-learn's protocol comes from BaseEstimator: a fitted model passes
+    check_is_fitted, its clone has the same parameters and is not fitted."""
+    fit = SPEND if data == "spend" else request.getfixturevalue(data)
     from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.utils import get_tags
+    from sklearn.utils.validation import check_is_fitted
 
-    m = BetaGeoModel(penalizer=0.01)
-    c = clone(m)
-    assert c.get_params() == m.get_params()
-    assert c is not m
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(model)
+    fitted = model.fit(**fit)  # type: ignore[attr-defined]
+    check_is_fitted(fitted)
+    copy = clone(fitted)
+    assert copy is not fitted
+    assert copy.get_params() == fitted.get_params()
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(copy)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        copy.params_frame()
+    assert get_tags(fitted).requires_fit
+    check_is_fitted(ShiftedBetaGeometricModel().fit(REGULAR))
+
+
+def test_get_params_come_from_the_constructor() -> None:
+    m = BetaGeoModel(penalizer=0.5, initial_params={"r": 1.0, "alpha": 1.0, "a": 1.0, "b": 1.0})
+    assert m.get_params() == {
+        "initial_params": {"r": 1.0, "alpha": 1.0, "a": 1.0, "b": 1.0},
+        "max_iter": 1000,
+        "penalizer": 0.5,
+    }
+    assert "params_" not in vars(m)  # __init__ stores the arguments only

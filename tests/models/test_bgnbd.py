@@ -57,8 +57,11 @@ def test_reproduces_fader_hardie_lee_2005(fitted: BetaGeoModel) -> None:
 
 def test_agrees_with_lifetimes(fitted: BetaGeoModel, cdnow_summary: pd.DataFrame) -> None:
     sub = cdnow_summary.loc[LT_IDS]
-    np.testing.assert_allclose(fitted.probability_alive(sub), LT_P_ALIVE, rtol=1e-5)
-    np.testing.assert_allclose(fitted.expected_purchases(39, sub), LT_EXP39, rtol=1e-5)
+    alive = fitted.probability_alive(sub)
+    assert alive["customer_id"].tolist() == LT_IDS
+    np.testing.assert_allclose(alive["probability_alive"], LT_P_ALIVE, rtol=1e-5)
+    expected = fitted.expected_purchases(39, sub)["expected_purchases"]
+    np.testing.assert_allclose(expected, LT_EXP39, rtol=1e-5)
     assert fitted.expected_purchases_new_customer(39) == pytest.approx(LT_NEW39, rel=1e-5)
     np.testing.assert_allclose(
         fitted.probability_of_purchases([0, 1, 2, 5], 39), LT_PN39, rtol=1e-5

@@ -133,6 +133,32 @@ def test_cdnow_model_against_bgnbd(cdnow_frame: pd.DataFrame) -> None:
     assert report.loc["bg_nbd_no_purchase", "brier"] == pytest.approx(0.1610, abs=1e-4)
 
 
+def test_the_baseline_is_bgnbd_in_weeks(split: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """The baselines are BetaGeoModel's own predictions on the btyd_* columns (weeks):
+    1 - probability_alive, and the conditional probability of no purchase in the horizon."""
+    train, test = split
+    imputed = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression())
+    model = ChurnModel(imputed, cv=3).fit(train)
+    assert model.baseline_ is not None and model.baseline_.time_unit_ == "W"
+    report = model.evaluate(test, horizon_days=90)
+    arrays = {
+        "frequency": test["btyd_frequency"].to_numpy(),
+        "recency": test["btyd_recency"].to_numpy(),
+        "T": test["btyd_T"].to_numpy(),
+    }
+    quiet = model.baseline_.conditional_probability_of_purchases(
+        0, 90, **{k: v * 7 for k, v in arrays.items() if k != "frequency"},
+        frequency=arrays["frequency"], time_unit="D",
+    )  # fmt: skip
+    churned = test["churned"].to_numpy()
+    brier = float(np.mean((quiet - churned) ** 2))
+    assert report.loc["bg_nbd_no_purchase", "brier"] == pytest.approx(brier, rel=1e-12)
+    alive = model.baseline_.probability_alive(**arrays)
+    assert report.loc["bg_nbd", "brier"] == pytest.approx(
+        float(np.mean((1 - alive - churned) ** 2)), rel=1e-12
+    )
+
+
 # ----------------------------------------------------------------------------- sample data
 @pytest.fixture(scope="module")
 def split() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -72,7 +72,7 @@ def test_discounting_convention(models: tuple[Any, Any], summary: pd.DataFrame) 
     assert isinstance(got, np.ndarray)
     xs = {k: arrays[k] for k in ("frequency", "recency", "T")}
     cum = [bg.expected_purchases(t, **xs) for t in (0.0, 1.0, 2.0, 3.0)]
-    spend = gg.expected_spend(sub)
+    spend = gg.expected_spend(sub)["expected_spend"].to_numpy()
     want = 0.4 * spend * sum((cum[i] - cum[i - 1]) / 1.05**i for i in (1, 2, 3))
     np.testing.assert_allclose(got, want, rtol=1e-12)
     # no discounting: the margin times spend times the expected purchases in 3 weeks
@@ -140,3 +140,50 @@ def test_parameter_errors(models: tuple[Any, Any], summary: pd.DataFrame) -> Non
             discount_rate=0,
             margin=1,
         )
+
+
+# ------------------------------------------------------------------------------- time units
+def test_a_model_that_knows_its_unit_needs_no_time_unit(summary: pd.DataFrame) -> None:
+    bg = BetaGeoModel().fit(summary, time_unit="W")
+    gg = GammaGammaModel().fit(summary[summary["frequency"] > 0])
+    got = customer_lifetime_value(bg, gg, summary, horizon=12, discount_rate=0.01, margin=1.0)
+    want = customer_lifetime_value(
+        BetaGeoModel().fit(summary), gg, summary,
+        horizon=12, time_unit="W", discount_rate=0.01, margin=1.0,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("unit", ["D", "M"])
+def test_a_summary_in_another_unit_is_converted(summary: pd.DataFrame, unit: str) -> None:
+    bg = BetaGeoModel().fit(summary, time_unit="W")
+    gg = GammaGammaModel().fit(summary[summary["frequency"] > 0])
+    scale = 7.0 / {"D": 1.0, "M": 30.4375}[unit]
+    other = summary.assign(recency=summary["recency"] * scale, T=summary["T"] * scale)
+    args: dict[str, Any] = {"horizon": 12, "discount_rate": 0.01, "margin": 1.0}
+    got = customer_lifetime_value(bg, gg, other, time_unit=unit, **args)
+    want = customer_lifetime_value(bg, gg, summary, **args)
+    np.testing.assert_allclose(got["clv"], want["clv"], rtol=1e-12)
+
+
+def test_an_unknown_unit_is_an_error(models: tuple[Any, Any], summary: pd.DataFrame) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"the time unit of the summary's recency and T is not known: BetaGeoModel was "
+        r"fitted without time_unit and none was given\. Fix: pass time_unit=",
+    ):
+        customer_lifetime_value(*models, summary, horizon=12, discount_rate=0.01, margin=1.0)
+
+
+def test_discount_rate_message_states_range_and_period(
+    models: tuple[Any, Any], summary: pd.DataFrame
+) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"^The 'discount_rate' parameter of customer_lifetime_value must be a finite number "
+        r"in \[0, inf\)\. Got -0\.01 instead\. Fix: a rate per period of one month "
+        r"\(30\.4375 days\) \(period='M'\)",
+    ):
+        clv(models, summary, discount_rate=-0.01)
+    with pytest.raises(ConfigError, match=r"per period of one week \(7 days\) \(period='W'\)"):
+        clv(models, summary, discount_rate=float("nan"), period="W")

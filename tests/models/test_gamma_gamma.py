@@ -73,8 +73,10 @@ def test_other_mx_conventions_do_not_reproduce_it(cdnow_transactions: pd.DataFra
 def test_agrees_with_lifetimes(fitted: GammaGammaModel, summary: pd.DataFrame) -> None:
     for name, value in LT_PARAMS.items():
         assert fitted.params_[name] == pytest.approx(value, rel=1e-6)
-    sub = summary.set_index("customer_id").loc[LT_IDS]
-    np.testing.assert_allclose(fitted.expected_spend(sub), LT_SPEND, rtol=1e-6)
+    sub = summary.set_index("customer_id", drop=False).loc[LT_IDS]
+    spend = fitted.expected_spend(sub)
+    assert spend["customer_id"].tolist() == LT_IDS
+    np.testing.assert_allclose(spend["expected_spend"], LT_SPEND, rtol=1e-6)
 
 
 def test_log_likelihood_matches_the_formula(fitted: GammaGammaModel, summary: pd.DataFrame) -> None:
@@ -94,8 +96,12 @@ def test_expected_spend_formula_and_inputs(fitted: GammaGammaModel) -> None:
     p, q, g = fitted.params_["p"], fitted.params_["q"], fitted.params_["gamma"]
     got = fitted.expected_spend(frequency=[0, 3], monetary_value=[0.0, 50.0])
     np.testing.assert_allclose(got, [p * g / (q - 1), p * (g + 150) / (3 * p + q - 1)])
-    frame = pl.DataFrame({"frequency": [0, 3], "monetary_value": [0.0, 50.0]}).lazy()
-    np.testing.assert_allclose(fitted.expected_spend(frame), got)
+    frame = pl.DataFrame(
+        {"customer_id": [7, 8], "frequency": [0, 3], "monetary_value": [0.0, 50.0]}
+    ).lazy()
+    spend = fitted.expected_spend(frame)
+    assert isinstance(spend, pl.LazyFrame)
+    np.testing.assert_allclose(spend.collect()["expected_spend"].to_numpy(), got)
 
 
 def test_weights_equal_repeated_rows() -> None:

@@ -32,19 +32,6 @@ from retailcrm.models._base import LOG_BOUND, BaseFitter, identification
 NO_REPEAT = {"frequency": [0] * 20, "recency": [0.0] * 20, "T": np.linspace(5.0, 30.0, 20)}
 #: Three customers.
 THREE = {"frequency": [0, 2, 5], "recency": [0.0, 3.0, 10.0], "T": [12.0, 12.0, 15.0]}
-#: The docstrings' six-row summary standing for 135 customers (well identified).
-SMALL = {
-    "frequency": [0, 1, 4, 5, 6, 7],
-    "recency": [0, 1, 10, 9, 3, 3],
-    "T": 12,
-    "weights": [52, 52, 5, 5, 6, 15],
-}
-BGBB_SMALL = {
-    "frequency": [6, 5, 3, 2, 1, 1, 0, 4],
-    "recency": [6, 6, 5, 2, 1, 3, 0, 6],
-    "n_periods": 6,
-    "weights": [120, 70, 20, 60, 110, 10, 350, 50],
-}
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
 
 
@@ -190,13 +177,15 @@ def test_a_single_unidentified_parameter_reads_in_the_singular() -> None:
 
 
 # ---------------------------------------------------------------- silent when identified
-def test_well_identified_small_fits_do_not_warn() -> None:
+def test_well_identified_small_fits_do_not_warn(
+    small: dict[str, Any], small_donors: dict[str, Any]
+) -> None:
     with no_identifiability_warning():
         fits = [
-            BetaGeoModel().fit(**SMALL),
-            ModifiedBetaGeoModel().fit(**SMALL),
-            ParetoNBDModel().fit(**SMALL),
-            BetaGeoBetaBinomModel().fit(**BGBB_SMALL),
+            BetaGeoModel().fit(**small),
+            ModifiedBetaGeoModel().fit(**small),
+            ParetoNBDModel().fit(**small),
+            BetaGeoBetaBinomModel().fit(**small_donors),
             ShiftedBetaGeometricModel().fit(REGULAR),
             GammaGammaModel().fit(
                 frequency=[3, 4, 6, 2, 5, 3],

@@ -50,8 +50,10 @@ def test_predictions_match_lifetimes(
     fitted: ModifiedBetaGeoModel, cdnow_summary: pd.DataFrame
 ) -> None:
     sub = cdnow_summary.loc[LT_IDS]
-    np.testing.assert_allclose(fitted.probability_alive(sub), LT_P_ALIVE, rtol=5e-4)
-    np.testing.assert_allclose(fitted.expected_purchases(39, sub), LT_EXP39, rtol=5e-4)
+    alive = fitted.probability_alive(sub)["probability_alive"]
+    np.testing.assert_allclose(alive, LT_P_ALIVE, rtol=5e-4)
+    expected = fitted.expected_purchases(39, sub)["expected_purchases"]
+    np.testing.assert_allclose(expected, LT_EXP39, rtol=5e-4)
     assert fitted.expected_purchases_new_customer(39) == pytest.approx(LT_NEW39, rel=5e-4)
 
 

@@ -57,3 +57,14 @@ def test_errors() -> None:
         ShiftedBetaGeometricModel().fit([100, 80, 90])
     with pytest.raises(ConfigError, match="not both"):
         ShiftedBetaGeometricModel().fit([100, 80], tenure=[1], churned=[1])
+
+
+def test_discount_rate_is_checked_with_its_period() -> None:
+    m = ShiftedBetaGeometricModel().fit(REGULAR)
+    with pytest.raises(
+        ConfigError,
+        match=r"^The 'discount_rate' parameter of ShiftedBetaGeometricModel\."
+        r"expected_residual_lifetime must be a finite number in \[0, inf\)\. Got -0\.1 instead\. "
+        r"Fix: a rate per period of the cohort data \(the renewal period\)",
+    ):
+        m.expected_residual_lifetime(0, discount_rate=-0.1)

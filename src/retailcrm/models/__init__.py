@@ -14,6 +14,11 @@ combines it with a transaction model; :func:`holdout_comparison`, :func:`holdout
 :func:`tracking_frame` check predictions on a holdout period; :func:`churn_training_frame` and
 :class:`ChurnModel` predict churn with scikit-learn, next to the BG/NBD baseline.
 
+Predictions answer in the form they are asked: a summary frame of any engine gives the same
+kind of frame with ``customer_id`` and a column named after the prediction; arrays give a
+numpy array. The continuous-time models record the time unit stated at ``fit(...,
+time_unit=...)`` and convert predictions asked in another unit.
+
 Formulas and references: ``docs/user-guide/models-formulas.md`` and
 ``docs/user-guide/models.md``.
 """

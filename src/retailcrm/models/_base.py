@@ -1,5 +1,14 @@
 """Shared maximum-likelihood machinery of the probabilistic models (:class:`BaseFitter`).
 
+Estimator protocol
+------------------
+:class:`BaseFitter` is a scikit-learn ``BaseEstimator``: ``get_params``, ``clone``, tags and
+``check_is_fitted`` come from there. ``__init__`` only stores ``penalizer``,
+``initial_params`` and ``max_iter``; ``fit`` sets the attributes ending in ``_``; an unknown
+name in ``set_params`` raises :class:`~retailcrm.exceptions.ConfigError`. The transaction
+models' shared public surface (summary in, predictions keyed by customer out, time units) is
+in :mod:`retailcrm.models._transaction`.
+
 Subclass API
 ------------
 A model subclasses :class:`BaseFitter` and defines
@@ -67,6 +76,7 @@ from __future__ import annotations
 import abc
 import functools
 import math
+import sys
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple, Self
@@ -75,6 +85,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
+from sklearn.base import BaseEstimator
 
 from retailcrm.exceptions import (
     ConfigError,
@@ -85,7 +96,14 @@ from retailcrm.exceptions import (
 )
 from retailcrm.models._inputs import FloatArray, compress, validate_weights
 
-__all__ = ["LOG_BOUND", "BaseFitter", "Identification", "identification", "wdot"]
+__all__ = [
+    "LOG_BOUND",
+    "BaseFitter",
+    "Identification",
+    "caller_stacklevel",
+    "identification",
+    "wdot",
+]
 
 #: Bound on the log of every parameter during optimisation (parameters in [1e-8, 1e8]).
 LOG_BOUND = 18.42
@@ -127,6 +145,19 @@ def wdot(a: Any, b: Any) -> float:
 
 def _fmt(value: float) -> str:
     return f"{value:.4g}"
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning emitted by the calling function point at the
+    first frame outside :mod:`retailcrm` (the user's line), however deep the call."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith(
+        "retailcrm."
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 class Identification(NamedTuple):
@@ -274,7 +305,7 @@ def _settled_where_identified(
     return gain < _SETTLED_GAIN
 
 
-class BaseFitter(abc.ABC):
+class BaseFitter(BaseEstimator, abc.ABC):
     """Base class of the maximum-likelihood models (see the module docstring for the API).
 
     Parameters
@@ -304,21 +335,6 @@ class BaseFitter(abc.ABC):
         self.max_iter = max_iter
 
     # ------------------------------------------------------------------ estimator protocol
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Return the constructor arguments (scikit-learn protocol).
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoModel
-        >>> BetaGeoModel(penalizer=0.01).get_params()
-        {'initial_params': None, 'max_iter': 1000, 'penalizer': 0.01}
-        """
-        return {
-            "initial_params": self.initial_params,
-            "max_iter": self.max_iter,
-            "penalizer": self.penalizer,
-        }
-
     def set_params(self, **params: Any) -> Self:
         """Set constructor arguments (scikit-learn protocol) and return the model.
 
@@ -328,15 +344,19 @@ class BaseFitter(abc.ABC):
         >>> BetaGeoModel().set_params(max_iter=50).max_iter
         50
         """
-        valid = self.get_params()
-        for key, value in params.items():
+        valid = self.get_params(deep=False)
+        for key in params:
             if key not in valid:
                 raise ConfigError(
                     f"{type(self).__name__} has no parameter {key!r}; valid parameters are "
                     f"{sorted(valid)}."
                 )
-            setattr(self, key, value)
-        return self
+        out: Self = super().set_params(**params)
+        return out
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once ``fit`` has set the parameters (scikit-learn's ``check_is_fitted``)."""
+        return hasattr(self, "params_")
 
     def __repr__(self) -> str:
         defaults = {"initial_params": None, "max_iter": 1000, "penalizer": 0.0}
@@ -346,9 +366,10 @@ class BaseFitter(abc.ABC):
         text = f"{type(self).__name__}({args})"
         if hasattr(self, "params_"):
             est = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params_.items())
+            unit = getattr(self, "time_unit_", None)
             text += (
                 f": {est} (log-likelihood {self.log_likelihood_:.2f} on "
-                f"{self.n_customers_:,.10g} customers)"
+                f"{self.n_customers_:,.10g} customers{f', time unit {unit!r}' if unit else ''})"
             )
         return text
 
@@ -421,8 +442,11 @@ class BaseFitter(abc.ABC):
         weights: Any = None,
         *,
         compress_rows: bool = True,
+        fitted: Mapping[str, Any] | None = None,
     ) -> Self:
-        """Fit by maximum likelihood on the column arrays ``data`` (see the module docstring)."""
+        """Fit by maximum likelihood on the column arrays ``data`` (see the module docstring);
+        ``fitted`` are further attributes of the fit (``time_unit_``), set with the estimates
+        and only with them."""
         self._check_config()
         prepared, counts, n_total = self._compressed(data, weights, compress_rows=compress_rows)
         pen = float(self.penalizer)
@@ -490,7 +514,9 @@ class BaseFitter(abc.ABC):
             )
         _, theta, hess, nit = best
         self._set_fitted(theta, prepared, counts, n_total, hess, nit)
-        self._warn_unidentified(stacklevel=4)
+        for name, value in (fitted or {}).items():
+            setattr(self, name, value)
+        self._warn_unidentified()
         return self
 
     def _compressed(
@@ -534,7 +560,7 @@ class BaseFitter(abc.ABC):
         self._set_fitted(np.asarray(theta, dtype=np.float64), prepared, counts, n_total, None, 0)
         return self
 
-    def _warn_unidentified(self, *, stacklevel: int) -> None:
+    def _warn_unidentified(self) -> None:
         """Emit the IdentifiabilityWarning of the last fit, if any parameter is unidentified."""
         ident: Identification = self._identification
         if not ident.unidentified.any():
@@ -575,7 +601,7 @@ class BaseFitter(abc.ABC):
                 f"{math.exp(LOG_BOUND):.0e}], so {rest} are unreliable. Fix: fit on more "
                 f"customers or a longer calibration period (more repeat purchases){fix}"
             ),
-            stacklevel=stacklevel,
+            stacklevel=caller_stacklevel(),
         )
 
     def _describe_failure(
@@ -734,7 +760,7 @@ class BaseFitter(abc.ABC):
 
     # ------------------------------------------------------------------ fitted state
     def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError(
                 f"This {type(self).__name__} is not fitted yet. Fix: call fit(...) with the "
                 "calibration data before predicting."

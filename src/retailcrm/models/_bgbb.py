@@ -1,40 +1,26 @@
-"""The BG/BB model for discrete purchase opportunities (Fader, Hardie & Shang 2010)."""
+"""The BG/BB model for discrete purchase opportunities (Fader, Hardie & Shang 2010).
+
+This module holds the model's likelihood and prediction formulas; the shared machinery
+(reading the summary, predictions keyed by customer, the new-customer predictions) is that of
+every transaction model (:class:`~retailcrm.models._transaction.TransactionModel`). BG/BB's
+summary counts opportunities — ``n_periods`` (alias ``T``) instead of a length of time — so it
+declares its own ``fit``, ``probability_alive`` and ``expected_purchases``, and has no time
+unit.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from scipy import special
 
 from retailcrm.exceptions import ConfigError, InvalidDataError
-from retailcrm.models._base import BaseFitter, wdot
-from retailcrm.models._bgnbd import _as_float_or_array, _check_n
-from retailcrm.models._inputs import FloatArray, summary_arrays
+from retailcrm.models._base import wdot
+from retailcrm.models._inputs import FloatArray, check_counts
+from retailcrm.models._transaction import TransactionModel
 
 __all__ = ["BetaGeoBetaBinomModel"]
-
-_COLUMNS = ("frequency", "recency", "n_periods")
-
-
-def _discrete_summary(
-    summary: Any, frequency: Any, recency: Any, n_periods: Any, T: Any
-) -> dict[str, FloatArray]:
-    if n_periods is not None and T is not None:
-        raise ConfigError("Got both n_periods and its alias T. Fix: pass one of them.")
-    n_arr = n_periods if n_periods is not None else T
-    if summary is not None and n_arr is None:
-        import narwhals.stable.v2 as nw
-
-        names = nw.from_native(summary).columns
-        if "n_periods" not in names and "T" in names:
-            data = summary_arrays(summary, ("frequency", "recency", "T"))
-            data["n_periods"] = data.pop("T")
-            _check_discrete(data)
-            return data
-    data = summary_arrays(summary, _COLUMNS, frequency=frequency, recency=recency, n_periods=n_arr)
-    _check_discrete(data)
-    return data
 
 
 def _check_discrete(data: dict[str, FloatArray]) -> None:
@@ -60,39 +46,21 @@ def _check_discrete(data: dict[str, FloatArray]) -> None:
         )
 
 
-class BetaGeoBetaBinomModel(BaseFitter):
+class BetaGeoBetaBinomModel(TransactionModel):
     """The BG/BB model of discrete-time repeat transactions, by maximum likelihood.
 
     At each of ``n`` discrete opportunities (a yearly fundraiser, a weekly market day) an alive
     customer transacts with probability ``p ~ Beta(alpha, beta)`` and, between
-    opportunities, dies with probability ``theta ~ Beta(gamma, delta)``.
-
-    Parameters
-    ----------
-    penalizer : float, default 0.0
-        L2 penalty on the parameters added to the mean negative log-likelihood.
-    initial_params : mapping of str to float, optional
-        Starting values for ``alpha, beta, gamma, delta``.
-    max_iter : int, default 1000
-        Maximum optimiser iterations.
+    opportunities, dies with probability ``theta ~ Beta(gamma, delta)``. The fitting options
+    (``penalizer``, ``initial_params`` for ``alpha, beta, gamma, delta``, ``max_iter``) are
+    those of :class:`BetaGeoModel`.
 
     Attributes
     ----------
     params_ : dict of str to float
-        ``alpha, beta, gamma, delta``.
-    log_likelihood_, aic_, bic_ : float
-        Total log-likelihood and information criteria.
-    standard_errors_ : dict of str to float
-        From the observed information.
-    covariance_ : numpy.ndarray
-        Covariance matrix of the estimates.
-    n_customers_ : float
-        Number of customers.
-    n_iter_ : int
-        Optimiser iterations.
-    unidentified_params_ : list of str
-        Parameters the data do not identify (NaN standard errors; see
-        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
+        ``alpha, beta, gamma, delta``. The other fitted attributes (``log_likelihood_``,
+        ``standard_errors_``, ...) are those of :class:`BetaGeoModel`; ``time_unit_`` is
+        always None (opportunities have no time unit).
 
     Notes
     -----
@@ -121,26 +89,31 @@ class BetaGeoBetaBinomModel(BaseFitter):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+    _columns: ClassVar[tuple[str, str, str]] = ("frequency", "recency", "n_periods")
+    _aliases: ClassVar[dict[str, str]] = {"n_periods": "T"}
+    _continuous: ClassVar[bool] = False
 
     def fit(
         self,
         summary: Any = None,
-        *,
-        frequency: Any = None,
         recency: Any = None,
         n_periods: Any = None,
+        *,
+        frequency: Any = None,
         T: Any = None,
         weights: Any = None,
-    ) -> BetaGeoBetaBinomModel:
+    ) -> Self:
         """Fit the model by maximum likelihood and return it.
 
         Parameters
         ----------
-        summary : dataframe, optional
-            Columns ``frequency``, ``recency`` and ``n_periods`` (or ``T``); or pass the
-            arrays as keywords (a scalar ``n_periods`` applies to every row).
-        frequency, recency, n_periods, T : array-like, optional
-            The summary as arrays; ``T`` is an alias of ``n_periods``.
+        summary : dataframe, mapping or array-like, optional
+            Columns ``frequency``, ``recency`` and ``n_periods`` (or ``T``) of any engine, or
+            a mapping of them to arrays; or the ``frequency`` array, with ``recency`` and
+            ``n_periods`` following positionally.
+        recency, n_periods, frequency, T : array-like, optional
+            The summary as arrays; ``T`` is an alias of ``n_periods``, and a scalar
+            ``n_periods`` applies to every row.
         weights : array-like, optional
             Customers per row (e.g. the counts of a recency-frequency table).
 
@@ -152,40 +125,30 @@ class BetaGeoBetaBinomModel(BaseFitter):
         Raises
         ------
         InvalidDataError
-            The summary breaks an invariant or has no customers.
-        ConvergenceError
-            No starting point converged; the message says what to try.
+            The summary breaks an invariant (e.g. frequency > recency, or a recency that is
+            not a whole number of opportunities) or has no customers.
 
-        Warns
-        -----
-        IdentifiabilityWarning
-            The data do not identify some parameters (too few customers or repeat purchases);
-            the message names them, their standard errors are NaN (see "When the data do not
-            identify a model" in the models user guide).
+        See Also
+        --------
+        BetaGeoModel.fit : the errors and warnings every fit may raise (no convergence, data
+            that do not identify the parameters).
 
         Examples
         --------
         >>> from retailcrm.models import BetaGeoBetaBinomModel
-        >>> m = BetaGeoBetaBinomModel().fit(
-        ...     frequency=[6, 5, 3, 2, 1, 1, 0, 4], recency=[6, 6, 5, 2, 1, 3, 0, 6],
-        ...     n_periods=6, weights=[120, 70, 20, 60, 110, 10, 350, 50])
+        >>> m = BetaGeoBetaBinomModel().fit([6, 5, 3, 2, 1, 1, 0, 4], [6, 6, 5, 2, 1, 3, 0, 6],
+        ...     6, weights=[120, 70, 20, 60, 110, 10, 350, 50])
         >>> m.n_customers_
         790.0
         """
-        data = self._broadcast(summary, frequency, recency, n_periods, T)
-        return self._fit_data(data, weights)
+        arrays = {"frequency": frequency, "recency": recency, "n_periods": n_periods, "T": T}
+        return self._fit_summary(summary, arrays, weights, None)
 
-    @staticmethod
-    def _broadcast(
-        summary: Any, frequency: Any, recency: Any, n_periods: Any, T: Any
-    ) -> dict[str, FloatArray]:
-        if summary is None and frequency is not None:
-            size = np.asarray(frequency).size
-            if n_periods is not None and np.ndim(n_periods) == 0:
-                n_periods = np.full(size, float(n_periods))
-            if T is not None and np.ndim(T) == 0:
-                T = np.full(size, float(T))
-        return _discrete_summary(summary, frequency, recency, n_periods, T)
+    def _check_summary(self, data: dict[str, FloatArray]) -> None:
+        _check_discrete(data)
+
+    def _check_horizon(self, t: Any) -> FloatArray:
+        return check_counts(t, name="t", what="numbers of opportunities")
 
     def _initial_params(self, data: dict[str, FloatArray], weights: FloatArray) -> FloatArray:
         return np.array([1.0, 1.0, 1.0, 1.0])
@@ -229,33 +192,29 @@ class BetaGeoBetaBinomModel(BaseFitter):
         return -wdot(weights, ll)
 
     # ------------------------------------------------------------------ predictions
-    def _customers(
-        self, summary: Any, frequency: Any, recency: Any, n_periods: Any, T: Any
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        self._check_fitted()
-        d = self._broadcast(summary, frequency, recency, n_periods, T)
-        return d["frequency"], d["recency"], d["n_periods"]
-
     def probability_alive(
         self,
         summary: Any = None,
-        *,
-        frequency: Any = None,
         recency: Any = None,
         n_periods: Any = None,
+        *,
+        frequency: Any = None,
         T: Any = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return each customer's probability of being alive at opportunity ``n + 1``.
 
         Parameters
         ----------
-        summary : dataframe, optional
-            Columns ``frequency``, ``recency``, ``n_periods`` (or ``T``); or keyword arrays.
+        summary, recency, n_periods, frequency, T : dataframe or array-like, optional
+            A summary frame with ``customer_id``, ``frequency``, ``recency`` and ``n_periods``
+            (or ``T``), answered with a frame; or the columns as arrays, as for :meth:`fit`,
+            answered with an array.
 
         Returns
         -------
-        numpy.ndarray
-            Probabilities in [0, 1], one per customer.
+        dataframe or numpy.ndarray
+            For a summary frame: the caller's kind of frame with ``customer_id`` and
+            ``probability_alive``. For arrays: probabilities in [0, 1], one per customer.
 
         Notes
         -----
@@ -271,7 +230,10 @@ class BetaGeoBetaBinomModel(BaseFitter):
         >>> m.probability_alive(frequency=[1], recency=[1], n_periods=[6]).round(3)
         array([0.003])
         """
-        x, tx, n = self._customers(summary, frequency, recency, n_periods, T)
+        arrays = {"frequency": frequency, "recency": recency, "n_periods": n_periods, "T": T}
+        return self._predict("probability_alive", summary, arrays, 1.0, self._probability_alive)
+
+    def _probability_alive(self, x: FloatArray, tx: FloatArray, n: FloatArray) -> FloatArray:
         alpha, beta, gamma, delta = p = self._param_values()
         _, ll = self._log_terms(p, x, tx, n)
         num = (
@@ -286,25 +248,27 @@ class BetaGeoBetaBinomModel(BaseFitter):
         self,
         t: Any,
         summary: Any = None,
-        *,
-        frequency: Any = None,
         recency: Any = None,
         n_periods: Any = None,
+        *,
+        frequency: Any = None,
         T: Any = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return each customer's expected transactions in the next ``t`` opportunities.
 
         Parameters
         ----------
-        t : int
-            Number of future opportunities ``n*``.
-        summary : dataframe, optional
-            Columns ``frequency``, ``recency``, ``n_periods`` (or ``T``); or keyword arrays.
+        t : int or array of int
+            Number of future opportunities ``n*`` (with a summary frame, one number or one
+            per customer).
+        summary, recency, n_periods, frequency, T : dataframe or array-like, optional
+            The summary, as for :meth:`probability_alive`.
 
         Returns
         -------
-        numpy.ndarray
-            ``E[X(n, n+n*) | x, t_x, n]``, one per customer.
+        dataframe or numpy.ndarray
+            ``E[X(n, n+n*) | x, t_x, n]``: for a summary frame, the caller's kind of frame
+            with ``customer_id`` and ``expected_purchases``; for arrays, one per customer.
 
         Notes
         -----
@@ -320,11 +284,25 @@ class BetaGeoBetaBinomModel(BaseFitter):
         ...     n_periods=6, weights=[120, 70, 20, 60, 110, 10, 350, 50])
         >>> m.expected_purchases(5, frequency=[0, 6], recency=[0, 6], n_periods=6).round(3)
         array([1.000e-03, 3.986e+00])
+        >>> round(m.expected_purchases_new_customer(6), 3)
+        2.068
+        >>> float(m.probability_of_purchases(range(7), 6).sum().round(6))
+        1.0
         """
-        x, tx, n = self._customers(summary, frequency, recency, n_periods, T)
-        return self._expected(_check_n(t), x, tx, n)
+        self._check_fitted()
+        arrays = {"frequency": frequency, "recency": recency, "n_periods": n_periods, "T": T}
+        tt = self._check_horizon(t)
+        return self._predict(
+            "expected_purchases",
+            summary,
+            arrays,
+            1.0,
+            lambda x, tx, n: self._expected_purchases(tt, x, tx, n),
+        )
 
-    def _expected(self, t: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray) -> FloatArray:
+    def _expected_purchases(
+        self, t: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray
+    ) -> FloatArray:
         alpha, beta, gamma, delta = p = self._param_values()
         t, x, tx, n = np.broadcast_arrays(t, x, tx, n)
         _, ll = self._log_terms(p, x, tx, n)
@@ -335,63 +313,15 @@ class BetaGeoBetaBinomModel(BaseFitter):
             acc = np.where(j <= t, np.logaddexp(acc, term), acc)
         return np.asarray(np.exp(lead + acc), dtype=np.float64)
 
-    def expected_purchases_new_customer(self, t: Any) -> float | FloatArray:
-        """Return the expected transactions of a new customer in the first ``t`` opportunities.
-
-        Parameters
-        ----------
-        t : int or array of int
-            Number of opportunities ``n``.
-
-        Returns
-        -------
-        float or numpy.ndarray
-            ``E[X(n)] = α/(α+β) · Σ_{j=1}^{n} B(γ, δ+j)/B(γ,δ)`` (Fader, Hardie & Shang 2010,
-            equation 9).
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoBetaBinomModel
-        >>> m = BetaGeoBetaBinomModel().fit(
-        ...     frequency=[6, 5, 3, 2, 1, 1, 0, 4], recency=[6, 6, 5, 2, 1, 3, 0, 6],
-        ...     n_periods=6, weights=[120, 70, 20, 60, 110, 10, 350, 50])
-        >>> round(m.expected_purchases_new_customer(6), 3)
-        2.068
-        """
-        self._check_fitted()
-        tt = _check_n(t)
-        zero = np.zeros(tt.shape)
-        return _as_float_or_array(self._expected(tt, zero, zero, zero))
-
-    def probability_of_purchases(self, n: Any, t: Any) -> float | FloatArray:
-        """Return ``P(X(t) = n)``: ``n`` transactions by a new customer in ``t`` opportunities.
-
-        Parameters
-        ----------
-        n : int or array of int
-            Numbers of transactions.
-        t : int
-            Number of opportunities.
-
-        Returns
-        -------
-        float or numpy.ndarray
-            Fader, Hardie & Shang (2010), equation (8).
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoBetaBinomModel
-        >>> m = BetaGeoBetaBinomModel().fit(
-        ...     frequency=[6, 5, 3, 2, 1, 1, 0, 4], recency=[6, 6, 5, 2, 1, 3, 0, 6],
-        ...     n_periods=6, weights=[120, 70, 20, 60, 110, 10, 350, 50])
-        >>> float(m.probability_of_purchases(range(7), 6).sum().round(6))
-        1.0
-        """
+    def _probability_of_purchases(self, n: FloatArray, t: FloatArray) -> FloatArray:
+        """Fader, Hardie & Shang (2010), equation (8), for a single number of opportunities."""
+        if t.ndim != 0:
+            raise ConfigError(
+                f"t must be a single number of opportunities. Got an array of shape {t.shape}."
+            )
         alpha, beta, gamma, delta = self._param_values()
-        x = _check_n(n)
-        nt = float(np.asarray(_check_n(t)).max(initial=0))
-        if np.ndim(t) != 0:
-            raise ConfigError("t must be a single number of opportunities.")
+        x = n
+        nt = float(t)
         lb_ab = special.betaln(alpha, beta)
         lb_gd = special.betaln(gamma, delta)
 
@@ -420,4 +350,4 @@ class BetaGeoBetaBinomModel(BaseFitter):
                     - lb_gd
                 )
                 out = out + np.where(ok, term, 0.0)
-        return _as_float_or_array(np.asarray(out, dtype=np.float64))
+        return np.asarray(out, dtype=np.float64)

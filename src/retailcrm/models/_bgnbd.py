@@ -1,9 +1,11 @@
-"""The BG/NBD model (Fader, Hardie & Lee 2005) and the shared beta-geometric machinery.
+"""The BG/NBD model (Fader, Hardie & Lee 2005): its numerics, shared with MBG/NBD.
 
 :class:`BetaGeoModel` is the beta-geometric/NBD model; the modified model of Batislam, Denizel
 & Filiztekin (2007) differs only by letting customers drop out right after their first purchase,
 so both are implemented here by one class parameterised by that ``_shift`` (0 for BG/NBD, 1 for
-MBG/NBD); :mod:`retailcrm.models._mbgnbd` defines the modified model's public class.
+MBG/NBD); :mod:`retailcrm.models._mbgnbd` defines the modified model's public class. This
+module holds the likelihood, its gradient and the prediction formulas (the hooks of
+:class:`~retailcrm.models._transaction.ContinuousTimeModel`, which has the public methods).
 
 Numerics. The log-likelihood of a customer with ``x`` repeat purchases, last at ``t_x``, observed
 for ``T`` is (with ``k`` the shift)
@@ -34,13 +36,11 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from scipy import special
 
-from retailcrm.exceptions import ConfigError
-from retailcrm.models._base import BaseFitter, wdot
-from retailcrm.models._inputs import FloatArray, summary_arrays
+from retailcrm.models._base import wdot
+from retailcrm.models._inputs import FloatArray
+from retailcrm.models._transaction import ContinuousTimeModel
 
 __all__ = ["BetaGeoModel"]
-
-_COLUMNS = ("frequency", "recency", "T")
 
 
 class _Data(NamedTuple):
@@ -50,27 +50,6 @@ class _Data(NamedTuple):
     ux: FloatArray  # distinct x
     ix: Any  # index of each row's x in ux
     pos: Any  # rows whose second likelihood term exists
-
-
-def _as_float_or_array(value: FloatArray) -> float | FloatArray:
-    return float(value) if value.ndim == 0 else value
-
-
-def _check_t(t: Any, name: str = "t") -> FloatArray:
-    arr = np.asarray(t, dtype=np.float64)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ConfigError(
-            f"{name} must be finite and >= 0 (a length of time in the summary's unit). "
-            f"Got {t!r} instead."
-        )
-    return arr
-
-
-def _check_n(n: Any) -> FloatArray:
-    arr = np.asarray(n, dtype=np.float64)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)):
-        raise ConfigError(f"n must be whole numbers >= 0 (purchase counts). Got {n!r} instead.")
-    return arr
 
 
 def _bracket_over_e(e: FloatArray, p: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
@@ -127,25 +106,13 @@ def _new_customer_pmf(
     return np.asarray(first + second, dtype=np.float64)
 
 
-class _BetaGeoFamily(BaseFitter):
+class _BetaGeoFamily(ContinuousTimeModel):
     """BG/NBD (``_shift = 0``) and MBG/NBD (``_shift = 1``) likelihood and predictions."""
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     _shift: ClassVar[int] = 0
 
     # ------------------------------------------------------------------ fitting
-    def fit(
-        self,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-    ) -> Any:
-        data = summary_arrays(summary, _COLUMNS, frequency=frequency, recency=recency, T=T)
-        return self._fit_data(data, weights)
-
     def _prepare(self, data: dict[str, FloatArray], weights: FloatArray) -> _Data:
         x = data["frequency"]
         ux, ix = np.unique(x, return_inverse=True)
@@ -228,13 +195,6 @@ class _BetaGeoFamily(BaseFitter):
         return -wdot(weights, ll), grad
 
     # ------------------------------------------------------------------ predictions
-    def _customers(
-        self, summary: Any, frequency: Any, recency: Any, T: Any
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        self._check_fitted()
-        data = summary_arrays(summary, _COLUMNS, frequency=frequency, recency=recency, T=T)
-        return data["frequency"], data["recency"], data["T"]
-
     def _log_odds_dead(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         r, alpha, a, b = self._param_values()
         k = self._shift
@@ -247,84 +207,16 @@ class _BetaGeoFamily(BaseFitter):
             )
         return np.where(pos, lo, -np.inf)
 
-    def probability_alive(
-        self, summary: Any = None, *, frequency: Any = None, recency: Any = None, T: Any = None
+    def _probability_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        """Equation (11) of Fader, Hardie & Lee (2005) as a logistic function of the log odds
+        of having dropped out, so it never overflows."""
+        return np.asarray(special.expit(-self._log_odds_dead(x, t_x, T)), dtype=np.float64)
+
+    def _expected_purchases(
+        self, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
     ) -> FloatArray:
-        """Return each customer's probability of being alive at the end of calibration.
-
-        Parameters
-        ----------
-        summary : dataframe, optional
-            Per-customer summary with ``frequency``, ``recency``, ``T`` (time in the unit the
-            model was fitted in); or pass the three arrays as keywords.
-
-        Returns
-        -------
-        numpy.ndarray
-            One probability in [0, 1] per customer, in summary order.
-
-        Notes
-        -----
-        ``1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x))`` for ``x > 0``
-        and 1 for ``x = 0`` (Fader, Hardie & Lee 2005, equation 11; the modified model uses
-        ``b + x`` and applies to ``x = 0`` too). Evaluated as a logistic function of the log
-        odds, so it never overflows.
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoModel
-        >>> m = BetaGeoModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.probability_alive(frequency=[0, 3], recency=[0, 4], T=[10, 12]).round(3)
-        array([1.   , 0.107])
-        """
-        x, t_x, T_ = self._customers(summary, frequency, recency, T)
-        return np.asarray(special.expit(-self._log_odds_dead(x, t_x, T_)), dtype=np.float64)
-
-    def expected_purchases(
-        self,
-        t: Any,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
-    ) -> FloatArray:
-        """Return each customer's expected number of purchases in the next ``t`` time units.
-
-        Parameters
-        ----------
-        t : float or array
-            Length of the future period, in the summary's time unit (an array broadcasts
-            against the customers).
-        summary : dataframe, optional
-            Per-customer summary with ``frequency``, ``recency``, ``T``; or pass the arrays as
-            keywords.
-
-        Returns
-        -------
-        numpy.ndarray
-            Expected purchases (>= 0, non-decreasing in ``t``), one per customer.
-
-        Notes
-        -----
-        Fader, Hardie & Lee (2005), equation (10), with the hypergeometric function taken
-        through Euler's transformation (see the module docstring) so that heavy buyers get
-        finite, accurate values.
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoModel
-        >>> m = BetaGeoModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.expected_purchases(10, frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(3)
-        array([0.248, 2.444])
-        """
-        x, t_x, T_ = self._customers(summary, frequency, recency, T)
-        tt = _check_t(t)
-        return self._expected(tt, x, t_x, T_)
-
-    def _expected(self, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        """Equation (10) through Euler's transformation (module docstring); where ``hyp2f1``
+        overflows (huge ``a``, ``b``) the expectation over ``p`` is integrated instead."""
         r, alpha, a, b = self._param_values()
         k = self._shift
         t, x, t_x, T = np.broadcast_arrays(t, x, t_x, T)
@@ -348,120 +240,18 @@ class _BetaGeoFamily(BaseFitter):
             out = per_alive * alive
         return np.asarray(np.where(t == 0, 0.0, np.maximum(out, 0.0)), dtype=np.float64)
 
-    def expected_purchases_new_customer(self, t: Any) -> float | FloatArray:
-        """Return the expected number of repeat purchases of a new customer in ``(0, t]``.
-
-        Parameters
-        ----------
-        t : float or array
-            Time since the first purchase, in the summary's time unit.
-
-        Returns
-        -------
-        float or numpy.ndarray
-            ``E[X(t)]``, a float for scalar ``t``.
-
-        Notes
-        -----
-        Fader, Hardie & Lee (2005), equation (9): the conditional expectation of equation (10)
-        at ``x = t_x = T = 0``.
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoModel
-        >>> m = BetaGeoModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> round(m.expected_purchases_new_customer(10), 3)
-        1.619
-        """
-        self._check_fitted()
-        tt = _check_t(t)
-        zero = np.zeros(tt.shape)
-        return _as_float_or_array(self._expected(tt, zero, zero, zero))
-
-    def probability_of_purchases(self, n: Any, t: Any) -> float | FloatArray:
-        """Return ``P(X(t) = n)``: the probability that a new customer makes ``n`` repeat
-        purchases in ``(0, t]``.
-
-        Parameters
-        ----------
-        n : int or array of int
-            Numbers of repeat purchases.
-        t : float or array
-            Time since the first purchase, in the summary's time unit.
-
-        Returns
-        -------
-        float or numpy.ndarray
-            The probabilities (broadcast over ``n`` and ``t``), a float for scalar inputs.
-
-        Notes
-        -----
-        Fader, Hardie & Lee (2005), equation (8); the NBD tail sum is the regularised
-        incomplete beta function.
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoModel
-        >>> m = BetaGeoModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.probability_of_purchases([0, 1, 2], 10).round(3)
-        array([0.356, 0.403, 0.097])
-        """
+    def _probability_of_purchases(self, n: FloatArray, t: FloatArray) -> FloatArray:
         r, alpha, a, b = self._param_values()
-        nn, tt = np.broadcast_arrays(_check_n(n), _check_t(t))
-        return _as_float_or_array(_new_customer_pmf(nn, tt, r, alpha, a, b, self._shift))
+        nn, tt = np.broadcast_arrays(n, t)
+        return _new_customer_pmf(nn, tt, r, alpha, a, b, self._shift)
 
-    def conditional_probability_of_purchases(
-        self,
-        n: Any,
-        t: Any,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
+    def _conditional_probability_of_purchases(
+        self, n: FloatArray, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
     ) -> FloatArray:
-        """Return each customer's probability of making exactly ``n`` purchases in the next
-        ``t`` time units, given their history.
-
-        Parameters
-        ----------
-        n : int or array of int
-            Number of purchases in ``(T, T + t]``.
-        t : float or array
-            Length of the future period, in the summary's time unit.
-        summary : dataframe, optional
-            Per-customer summary with ``frequency``, ``recency``, ``T``; or pass the arrays as
-            keywords. ``n`` and ``t`` broadcast against the customers.
-
-        Returns
-        -------
-        numpy.ndarray
-            Probabilities in [0, 1], one per customer (summing to 1 over ``n``).
-
-        Notes
-        -----
-        Given ``(x, t_x, T)`` and alive at ``T``, the customer's ``lambda`` and ``p`` are
-        independent, ``Gamma(r+x, alpha+T)`` and ``Beta(a, b+x)`` (``Beta(a, b+x+1)`` in the
-        modified model, which also survived the first purchase), and the future is the
-        process of a new customer with those parameters; a customer who has dropped out buys
-        nothing. So ``P(X(T, T+t] = n) = P(alive) P_new(n, t | r+x, alpha+T, a, b+x) +
-        (1 - P(alive)) [n = 0]``, with ``P_new`` Fader, Hardie & Lee's (2005) equation (8)
-        (the BG/NBD form: after the first purchase, dropout follows purchases in both models).
-        Its mean over ``n`` is :meth:`expected_purchases`.
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoModel
-        >>> m = BetaGeoModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.conditional_probability_of_purchases(
-        ...     0, 10, frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(3)
-        array([0.798, 0.277])
-        """
-        x, t_x, T_ = self._customers(summary, frequency, recency, T)
-        nn, tt, x, t_x, T_ = np.broadcast_arrays(_check_n(n), _check_t(t), x, t_x, T_)
+        """Alive at ``T``: a new customer with ``Gamma(r+x, alpha+T)`` and ``Beta(a, b+x+k)``
+        (after the first purchase, dropout follows purchases in both models, so the BG/NBD
+        form of equation 8 applies); dropped out: no purchase."""
+        nn, tt, x, t_x, T_ = np.broadcast_arrays(n, t, x, t_x, T)
         r, alpha, a, b = self._param_values()
         alive = special.expit(-self._log_odds_dead(x, t_x, T_))
         fresh = _new_customer_pmf(nn, tt, r + x, alpha + T_, a, b + x + self._shift, 0)
@@ -491,6 +281,9 @@ class BetaGeoModel(_BetaGeoFamily):
     ----------
     params_ : dict of str to float
         ``r, alpha, a, b``; ``alpha`` is in the summary's time unit.
+    time_unit_ : str or None
+        The unit of the summary stated at fit (``"D"``, ``"W"`` or ``"M"``); None when not
+        stated. Predictions and :func:`customer_lifetime_value` asked in another unit convert.
     log_likelihood_ : float
         Total log-likelihood over customers (it depends on the time unit).
     standard_errors_ : dict of str to float
@@ -521,77 +314,35 @@ class BetaGeoModel(_BetaGeoFamily):
     (weeks) it reproduces the published ``r = 0.243, alpha = 4.414, a = 0.793, b = 2.426``,
     log-likelihood -9582.4.
 
-    ``fit`` accepts a summary frame with ``frequency`` (repeat purchases), ``recency`` (time of
-    the last purchase after the first) and ``T`` (time from the first purchase to the end of
-    calibration), or the three arrays as keywords; ``weights`` (customers per row) lets a
-    pre-aggregated summary be fitted. Identical rows are merged before fitting.
+    The model is a scikit-learn estimator (``get_params``, ``clone``, ``check_is_fitted``).
+    ``fit`` reads a summary frame (``frequency``, ``recency``, ``T``), a mapping or arrays;
+    ``weights`` (customers per row) lets a pre-aggregated summary be fitted. The predictions
+    (:meth:`probability_alive`, :meth:`expected_purchases`,
+    :meth:`conditional_probability_of_purchases`) answer a summary frame with a frame of the
+    same kind keyed by ``customer_id``, and arrays with an array.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from retailcrm.models import BetaGeoModel
-    >>> summary = pd.DataFrame({"frequency": [0, 1, 4, 5, 6, 7],
+    >>> summary = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e", "f"],
+    ...                         "frequency": [0, 1, 4, 5, 6, 7],
     ...                         "recency": [0.0, 1.0, 10.0, 9.0, 3.0, 3.0],
     ...                         "T": [12.0] * 6,
     ...                         "customers": [52, 52, 5, 5, 6, 15]})
-    >>> model = BetaGeoModel().fit(summary, weights=summary["customers"])
+    >>> model = BetaGeoModel().fit(summary, weights=summary["customers"], time_unit="W")
     >>> sorted(model.params_)
     ['a', 'alpha', 'b', 'r']
     >>> round(model.log_likelihood_, 3)
     -455.497
     >>> model.probability_alive(summary).round(2)
-    array([1.  , 0.05, 0.7 , 0.6 , 0.  , 0.  ])
+      customer_id  probability_alive
+    0           a               1.00
+    1           b               0.05
+    2           c               0.70
+    3           d               0.60
+    4           e               0.00
+    5           f               0.00
     """
 
     _shift: ClassVar[int] = 0
-
-    def fit(
-        self,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-    ) -> BetaGeoModel:
-        """Fit the model by maximum likelihood and return it.
-
-        Parameters
-        ----------
-        summary : dataframe, optional
-            Per-customer summary with columns ``frequency``, ``recency``, ``T`` (any engine;
-            only those columns are read). Or pass the three as keyword arrays.
-        frequency, recency, T : array-like, optional
-            The summary as arrays, when ``summary`` is None.
-        weights : array-like, optional
-            Number of customers each row stands for (default 1).
-
-        Returns
-        -------
-        BetaGeoModel
-            The fitted model.
-
-        Raises
-        ------
-        InvalidDataError
-            The summary breaks an invariant (e.g. recency > T) or has no customers.
-        ConvergenceError
-            No starting point converged; the message says what to try.
-
-        Warns
-        -----
-        IdentifiabilityWarning
-            The data do not identify some parameters (too few customers or repeat purchases);
-            the message names them, their standard errors are NaN (see "When the data do not
-            identify a model" in the models user guide).
-
-        Examples
-        --------
-        >>> from retailcrm.models import BetaGeoModel
-        >>> m = BetaGeoModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.n_customers_
-        135.0
-        """
-        data = summary_arrays(summary, _COLUMNS, frequency=frequency, recency=recency, T=T)
-        return self._fit_data(data, weights)

@@ -162,18 +162,6 @@ def _check_horizon(horizon_days: Any, owner: str) -> int:
     return int(horizon_days)
 
 
-def _no_purchase(
-    model: BetaGeoModel, arrays: dict[str, Any], alive: Any, horizon_days: int
-) -> npt.NDArray[np.float64]:
-    """BG/NBD probability of no purchase in the next ``horizon_days`` (summary in weeks)."""
-    r, alpha = model.params_["r"], model.params_["alpha"]
-    x = np.asarray(arrays["frequency"], dtype=np.float64)
-    T = np.asarray(arrays["T"], dtype=np.float64)
-    t = horizon_days / 7.0
-    quiet = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-    return np.asarray(1.0 - alive + alive * quiet, dtype=np.float64)
-
-
 def top_decile_lift(y_true: Any, score: Any) -> float:
     """Churn rate among the 10% highest scores divided by the overall churn rate.
 
@@ -250,8 +238,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     classifier_ : CalibratedClassifierCV
         The fitted, calibrated classifier.
     baseline_ : BetaGeoModel or None
-        The BG/NBD model fitted on the training frame's ``btyd_*`` columns (None without them
-        or with ``baseline=False``).
+        The BG/NBD model fitted on the training frame's ``btyd_*`` columns, in weeks
+        (``time_unit_ == "W"``; None without them or with ``baseline=False``). Its
+        ``probability_alive`` and ``conditional_probability_of_purchases`` are the baselines.
     feature_names_in_ : numpy.ndarray of str
         The feature columns used (frames only).
     n_features_in_ : int
@@ -493,7 +482,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             # an unidentified baseline (e.g. no repeat buyers) is no baseline: say so as an error
             try:
                 with warnings.catch_warnings(action="error", category=IdentifiabilityWarning):
-                    self.baseline_ = BetaGeoModel().fit(**_btyd_arrays(frame[0]))
+                    self.baseline_ = BetaGeoModel().fit(**_btyd_arrays(frame[0]), time_unit="W")
             except (ConvergenceError, IdentifiabilityWarning) as exc:
                 raise ConvergenceError(
                     f"ChurnModel: the BG/NBD baseline could not be fitted on the training frame "
@@ -572,10 +561,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             ``n_customers`` and ``churn_rate``. Rows: ``"model"``; ``"bg_nbd"`` (``1 -
             P(alive)``) when the baseline was fitted and ``X`` has the ``btyd_*`` columns;
             and with ``horizon_days`` also ``"bg_nbd_no_purchase"``, the BG/NBD probability
-            of no purchase in the window, ``1 - P(alive) + P(alive) ((alpha + T) / (alpha + T
-            + t)) ** (r + x)`` (the customer is dead, or alive and the Gamma-posterior Poisson
-            rate gives no purchase in ``t = horizon_days / 7`` weeks) — a fairer probability
-            for the Brier score, and one that ranks one-time buyers sensibly.
+            of no purchase in the window,
+            :meth:`BetaGeoModel.conditional_probability_of_purchases` with ``n = 0`` and
+            ``t = horizon_days / 7`` weeks: ``1 - P(alive) + P(alive) ((alpha + T) / (alpha +
+            T + t)) ** (r + x)`` (the customer is dead, or alive and the Gamma-posterior
+            Poisson rate gives no purchase) — a fairer probability for the Brier score, and one
+            that ranks one-time buyers sensibly.
 
         Examples
         --------
@@ -599,8 +590,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             alive = self.baseline_.probability_alive(**arrays)
             scores["bg_nbd"] = 1.0 - alive
             if horizon_days is not None:
-                scores["bg_nbd_no_purchase"] = _no_purchase(
-                    self.baseline_, arrays, alive, _check_horizon(horizon_days, "evaluate")
+                weeks = _check_horizon(horizon_days, "evaluate") / 7.0  # btyd_* are in weeks
+                scores["bg_nbd_no_purchase"] = self.baseline_.conditional_probability_of_purchases(
+                    0, weeks, **arrays
                 )
         rows = []
         for score in scores.values():

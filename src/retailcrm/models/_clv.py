@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
-import polars as pl
 
-from retailcrm._engine import lazy_frame
-from retailcrm.exceptions import ConfigError, MissingColumnsError
-from retailcrm.models._inputs import FloatArray, summary_arrays
+from retailcrm._params import check_number
+from retailcrm.exceptions import ConfigError
+from retailcrm.models._inputs import FloatArray, summary_arrays, summary_input
+from retailcrm.models._keyed import read_keyed
 from retailcrm.models._summary import TimeUnit, check_time_unit
+from retailcrm.models._transaction import time_scale
 
 __all__ = ["customer_lifetime_value"]
 
 _COLUMNS = ("frequency", "recency", "T", "monetary_value")
-
-
-def _check_number(value: Any, name: str, *, low: float, high: float, low_open: bool) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and value <= high
-    if not ok:
-        bracket = "(" if low_open else "["
-        upper = "inf)" if math.isinf(high) else f"{high:g}]"
-        raise ConfigError(
-            f"The '{name}' parameter of customer_lifetime_value must be a float in "
-            f"{bracket}{low:g}, {upper}. Got {value!r} instead."
-        )
-    return float(value)
+_OWNER = "customer_lifetime_value"
+#: How the discount rate's period reads in messages.
+_PERIODS = {"D": "day", "W": "week (7 days)", "M": "month (30.4375 days)"}
 
 
 def customer_lifetime_value(
@@ -39,7 +27,7 @@ def customer_lifetime_value(
     summary: Any,
     *,
     horizon: int,
-    time_unit: TimeUnit,
+    time_unit: TimeUnit | None = None,
     discount_rate: float,
     margin: float,
     period: Literal["D", "W", "M"] = "M",
@@ -51,7 +39,7 @@ def customer_lifetime_value(
     transaction_model : fitted transaction model
         A model of the number of purchases with ``expected_purchases(t, frequency=...,
         recency=..., T=...)``: :class:`BetaGeoModel`, :class:`ModifiedBetaGeoModel` or
-        :class:`ParetoNBDModel`, fitted on a summary in ``time_unit``.
+        :class:`ParetoNBDModel`.
     spend_model : fitted spend model
         A model with ``expected_spend(frequency=..., monetary_value=...)``, normally
         :class:`GammaGammaModel`.
@@ -61,9 +49,12 @@ def customer_lifetime_value(
         the four column names to arrays.
     horizon : int
         Number of future periods to add up (e.g. 12 months).
-    time_unit : {"D", "W", "M"}
-        The time unit of the summary's ``recency`` and ``T`` — the unit the transaction model
-        was fitted in ("W" for a weekly summary).
+    time_unit : {"D", "W", "M"}, optional
+        The time unit of the summary's ``recency`` and ``T`` ("W" for a weekly summary).
+        Default: the unit the transaction model was fitted in (its ``time_unit_``). When the
+        model knows its unit and it differs, the summary is converted to the model's unit;
+        when the model was fitted without one, ``time_unit`` is taken to be its unit too, and
+        is then required.
     discount_rate : float
         Discount rate *per period* (a monthly rate with the default ``period="M"``), >= 0. An
         annual rate ``R`` corresponds to ``(1 + R) ** (1 / 12) - 1`` per month.
@@ -71,7 +62,7 @@ def customer_lifetime_value(
         Profit margin in (0, 1] applied to spend (1 gives discounted revenue).
     period : {"D", "W", "M"}, default "M"
         Length of a discounting period: a day, a week of 7 days or a month of 30.4375 days,
-        converted to the summary's ``time_unit``.
+        converted to the model's time unit.
 
     Returns
     -------
@@ -84,7 +75,9 @@ def customer_lifetime_value(
     Raises
     ------
     ConfigError
-        A parameter is out of range, or a model lacks the method needed.
+        A parameter is out of range (the message states the range and, for
+        ``discount_rate``, the period), neither ``time_unit`` nor the model states the
+        summary's time unit, or a model lacks the method needed.
     MissingColumnsError
         The summary frame lacks a column.
     InvalidDataError
@@ -124,11 +117,11 @@ def customer_lifetime_value(
     ...     "frequency": [0, 1, 1, 3, 3, 8], "recency": [0.0, 5.0, 30.0, 10.0, 33.0, 35.0],
     ...     "T": [38.0] * 6, "monetary_value": [0.0, 25.0, 40.0, 15.0, 30.0, 22.0],
     ... })
-    >>> bgnbd = BetaGeoModel().fit(summary, weights=[140, 25, 19, 6, 15, 9])
+    >>> bgnbd = BetaGeoModel().fit(summary, weights=[140, 25, 19, 6, 15, 9], time_unit="W")
     >>> spend = GammaGammaModel().fit(frequency=[3, 4, 6, 2, 5, 3],
     ...                               monetary_value=[8, 15, 60, 25, 120, 40], weights=[10] * 6)
-    >>> clv = customer_lifetime_value(bgnbd, spend, summary, horizon=12, time_unit="W",
-    ...                               discount_rate=0.01, margin=0.3)
+    >>> clv = customer_lifetime_value(bgnbd, spend, summary, horizon=12, discount_rate=0.01,
+    ...                               margin=0.3)  # 12 months, in the model's unit (weeks)
     >>> clv.round(2)
       customer_id    clv
     0           a   3.70
@@ -138,8 +131,9 @@ def customer_lifetime_value(
     4           e  31.51
     5           f  59.29
     """
-    unit_days = check_time_unit(time_unit, owner="customer_lifetime_value")
-    period_days = check_time_unit(period, owner="customer_lifetime_value (period)")
+    if time_unit is not None:
+        check_time_unit(time_unit, owner=_OWNER)
+    period_days = check_time_unit(period, owner=f"{_OWNER} (period)")
     if not (
         isinstance(horizon, int | np.integer) and not isinstance(horizon, bool) and horizon >= 1
     ):
@@ -147,8 +141,23 @@ def customer_lifetime_value(
             "The 'horizon' parameter of customer_lifetime_value must be an int >= 1 (a number "
             f"of periods). Got {horizon!r} instead."
         )
-    d = _check_number(discount_rate, "discount_rate", low=0.0, high=math.inf, low_open=False)
-    mg = _check_number(margin, "margin", low=0.0, high=1.0, low_open=True)
+    d = check_number(
+        discount_rate,
+        name="discount_rate",
+        owner=_OWNER,
+        low=0.0,
+        fix=f"a rate per period of one {_PERIODS[period]} (period={period!r}), e.g. 0.01 for 1% "
+        "a period; an annual rate R is (1 + R) ** (1 / 12) - 1 a month.",
+    )
+    mg = check_number(
+        margin,
+        name="margin",
+        owner=_OWNER,
+        low=0.0,
+        high=1.0,
+        low_open=True,
+        fix="the share of spend that is profit (1 gives discounted revenue).",
+    )
     for model, method in (
         (transaction_model, "expected_purchases"),
         (spend_model, "expected_spend"),
@@ -159,35 +168,25 @@ def customer_lifetime_value(
                 "Fix: pass a fitted transaction model (e.g. BetaGeoModel) first and a fitted "
                 "spend model (GammaGammaModel) second."
             )
-
-    if isinstance(summary, Mapping):
-        arrays: dict[str, Any] = {c: summary.get(c) for c in _COLUMNS}
-        data = summary_arrays(None, _COLUMNS, **arrays)
-        return _clv(
-            transaction_model, spend_model, data, int(horizon), period_days / unit_days, d, mg
+    model_unit = getattr(transaction_model, "time_unit_", None)
+    unit = model_unit if model_unit is not None else time_unit
+    if unit is None:
+        raise ConfigError(
+            "customer_lifetime_value: the time unit of the summary's recency and T is not "
+            f"known: {type(transaction_model).__name__} was fitted without time_unit and none "
+            "was given. Fix: pass time_unit= ('W' for a weekly summary), or fit the model with "
+            "time_unit=...."
         )
+    scale = time_scale(unit, time_unit, owner=_OWNER)  # the summary's lengths, in the model's unit
+    length = period_days / check_time_unit(unit, owner=_OWNER)
 
-    lf, engine = lazy_frame(summary, name="summary", columns=("customer_id", *_COLUMNS))
-    names = lf.collect_schema().names()
-    missing = [c for c in ("customer_id", *_COLUMNS) if c not in names]
-    if missing:
-        raise MissingColumnsError(
-            missing,
-            available=names,
-            role="summary",
-            fix="pass the per-customer summary made by btyd_summary (it has customer_id, "
-            "frequency, recency, T and monetary_value), or a mapping of arrays.",
-        )
-    small = engine.collect_small(lf.select("customer_id", *_COLUMNS)).to_native()
-    data = summary_arrays(small.select(_COLUMNS), _COLUMNS)
-    values = _clv(
-        transaction_model, spend_model, data, int(horizon), period_days / unit_days, d, mg
-    )
-    result = pl.DataFrame({"customer_id": small["customer_id"], "clv": values})
-    out = engine.small_native(result, summary)
-    if engine.kind == "pandas":
-        out.index = summary.index  # rows are in the summary's order
-    return out
+    frame, given = summary_input(summary, _COLUMNS, {})
+    if frame is None:
+        data = summary_arrays(None, _COLUMNS, **given)
+        return _clv(transaction_model, spend_model, data, int(horizon), length, scale, d, mg)
+    data, keys = read_keyed(frame, _COLUMNS, owner=_OWNER)
+    values = _clv(transaction_model, spend_model, data, int(horizon), length, scale, d, mg)
+    return keys.frame({"clv": values}, owner=_OWNER)
 
 
 def _clv(
@@ -196,10 +195,11 @@ def _clv(
     data: dict[str, FloatArray],
     horizon: int,
     length: float,
+    scale: float,
     discount_rate: float,
     margin: float,
 ) -> FloatArray:
-    x, t_x, T = data["frequency"], data["recency"], data["T"]
+    x, t_x, T = data["frequency"], data["recency"] * scale, data["T"] * scale
     spend = np.asarray(
         spend_model.expected_spend(frequency=x, monetary_value=data["monetary_value"]),
         dtype=np.float64,

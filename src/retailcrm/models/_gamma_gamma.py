@@ -22,8 +22,9 @@ import numpy as np
 from scipy import special
 
 from retailcrm.exceptions import IdentifiabilityWarning, InvalidDataError, format_rows
-from retailcrm.models._base import LOG_BOUND, BaseFitter
-from retailcrm.models._inputs import FloatArray, summary_arrays, validate_weights
+from retailcrm.models._base import LOG_BOUND, BaseFitter, caller_stacklevel
+from retailcrm.models._inputs import FloatArray, summary_arrays, summary_input, validate_weights
+from retailcrm.models._keyed import read_keyed
 
 __all__ = ["GammaGammaModel"]
 
@@ -47,38 +48,17 @@ class GammaGammaModel(BaseFitter):
     ``nu ~ Gamma(q, gamma)``; the model is fitted on each repeat buyer's number of repeat
     transactions ``x`` and their mean value ``m_x``, and predicts the mean value of future
     transactions. It is meant to be combined with a transaction model (for instance
-    :class:`BetaGeoModel`) in :func:`customer_lifetime_value`.
-
-    Parameters
-    ----------
-    penalizer : float, default 0.0
-        L2 penalty on the parameters added to the mean negative log-likelihood (lifetimes'
-        ``penalizer_coef``); 0 gives the maximum likelihood estimate.
-    initial_params : mapping of str to float, optional
-        Starting values for ``p, q, gamma``; default: deterministic moment-based starts.
-    max_iter : int, default 1000
-        Maximum optimiser iterations.
+    :class:`BetaGeoModel`) in :func:`customer_lifetime_value`. The fitting options
+    (``penalizer``, ``initial_params`` for ``p, q, gamma`` — default: deterministic
+    moment-based starts —, ``max_iter``) are those of :class:`BetaGeoModel`.
 
     Attributes
     ----------
     params_ : dict of str to float
         ``p`` (shape of a transaction's value), ``q`` and ``gamma`` (shape and rate of the
-        customers' scale ``nu``; ``gamma`` is in the currency's unit).
-    log_likelihood_ : float
-        Total log-likelihood over the customers.
-    standard_errors_ : dict of str to float
-        From the observed information (inverse Hessian), by the delta method.
-    covariance_ : numpy.ndarray
-        Covariance matrix of the estimates.
-    aic_, bic_ : float
-        Akaike and Bayesian information criteria.
-    n_customers_ : float
-        Number of customers fitted (sum of the weights).
-    n_iter_ : int
-        Optimiser iterations.
-    unidentified_params_ : list of str
-        Parameters the data do not identify (NaN standard errors; see
-        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
+        customers' scale ``nu``; ``gamma`` is in the currency's unit). The other fitted
+        attributes (``log_likelihood_``, ``standard_errors_``, ...) are those of
+        :class:`BetaGeoModel`; ``n_customers_`` counts the repeat buyers fitted.
 
     See Also
     --------
@@ -113,7 +93,7 @@ class GammaGammaModel(BaseFitter):
     >>> model = GammaGammaModel().fit(repeat, weights=[10] * 6)  # 10 customers a row
     >>> sorted(model.params_)
     ['gamma', 'p', 'q']
-    >>> model.expected_spend(frequency=[0, 3], monetary_value=[0.0, 8.0]).round(2)
+    >>> model.expected_spend([0, 3], [0.0, 8.0]).round(2)
     array([55.12, 13.85])
     """
 
@@ -122,21 +102,22 @@ class GammaGammaModel(BaseFitter):
     def fit(
         self,
         summary: Any = None,
+        monetary_value: Any = None,
         *,
         frequency: Any = None,
-        monetary_value: Any = None,
         weights: Any = None,
     ) -> GammaGammaModel:
         """Fit the model by maximum likelihood on repeat buyers and return it.
 
         Parameters
         ----------
-        summary : dataframe, optional
+        summary : dataframe, mapping or array-like, optional
             Per-customer summary of repeat buyers with ``frequency`` (repeat transactions,
             > 0) and ``monetary_value`` (their mean value, > 0), any engine; only those columns
-            are read. Or pass the two as keyword arrays.
-        frequency, monetary_value : array-like, optional
-            The summary as arrays, when ``summary`` is None.
+            are read. Or a mapping of the two to arrays, or the ``frequency`` array with
+            ``monetary_value`` following positionally.
+        monetary_value, frequency : array-like, optional
+            The summary as arrays.
         weights : array-like, optional
             Number of customers each row stands for (default 1).
 
@@ -208,7 +189,7 @@ class GammaGammaModel(BaseFitter):
                 "fit on more repeat buyers or a longer calibration period, or add a small "
                 "penalizer (GammaGammaModel(penalizer=0.01))."
             ),
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
         return self
 
@@ -278,26 +259,30 @@ class GammaGammaModel(BaseFitter):
     def expected_spend(
         self,
         summary: Any = None,
+        monetary_value: Any = None,
         *,
         frequency: Any = None,
-        monetary_value: Any = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return each customer's expected value of a future transaction.
 
         Parameters
         ----------
-        summary : dataframe, optional
-            Per-customer summary with ``frequency`` and ``monetary_value`` (any engine); all
-            customers may be given, including those without repeat purchases. Or pass the two
-            as keyword arrays.
-        frequency, monetary_value : array-like, optional
-            The summary as arrays, when ``summary`` is None.
+        summary : dataframe, mapping or array-like, optional
+            Per-customer summary with ``customer_id``, ``frequency`` and ``monetary_value``
+            (any engine); all customers may be given, including those without repeat
+            purchases. Or a mapping of the two columns to arrays, or the ``frequency`` array
+            with ``monetary_value`` following positionally.
+        monetary_value, frequency : array-like, optional
+            The summary as arrays.
 
         Returns
         -------
-        numpy.ndarray
-            One value per customer, in summary order. Customers with ``frequency`` 0 get the
-            population mean ``p * gamma / (q - 1)`` (infinite when ``q <= 1``).
+        dataframe or numpy.ndarray
+            For a summary frame: the caller's kind of frame with ``customer_id`` and
+            ``expected_spend``, one row per summary row (a pandas result keeps the summary's
+            index). For arrays: one value per customer, in order. Customers with
+            ``frequency`` 0 get the population mean ``p * gamma / (q - 1)`` (infinite when
+            ``q <= 1``).
 
         Notes
         -----
@@ -314,12 +299,24 @@ class GammaGammaModel(BaseFitter):
         >>> from retailcrm.models import GammaGammaModel
         >>> m = GammaGammaModel().fit(frequency=[3, 4, 6, 2, 5, 3],
         ...                           monetary_value=[8, 15, 60, 25, 120, 40], weights=[10] * 6)
-        >>> summary = pd.DataFrame({"frequency": [0, 3, 5], "monetary_value": [0.0, 8.0, 120.0]})
+        >>> summary = pd.DataFrame({"customer_id": ["ann", "bob", "cy"], "frequency": [0, 3, 5],
+        ...                         "monetary_value": [0.0, 8.0, 120.0]})
         >>> m.expected_spend(summary).round(2)
-        array([ 55.12,  13.85, 114.92])
+          customer_id  expected_spend
+        0         ann           55.12
+        1         bob           13.85
+        2          cy          114.92
         """
         self._check_fitted()
-        data = summary_arrays(summary, _COLUMNS, frequency=frequency, monetary_value=monetary_value)
+        arrays = {"frequency": frequency, "monetary_value": monetary_value}
+        frame, given = summary_input(summary, _COLUMNS, arrays)
+        if frame is None:
+            return self._expected_spend(summary_arrays(None, _COLUMNS, **given))
+        data, keys = read_keyed(frame, _COLUMNS, owner="GammaGammaModel.expected_spend")
+        spend = self._expected_spend(data)
+        return keys.frame({"expected_spend": spend}, owner="GammaGammaModel.expected_spend")
+
+    def _expected_spend(self, data: dict[str, FloatArray]) -> FloatArray:
         p, q, g = self._param_values()
         x, m = data["frequency"], data["monetary_value"]
         den = p * x + q - 1.0
@@ -338,9 +335,9 @@ def _constant_spend(data: dict[str, FloatArray], weights: Any) -> float | None:
 
 
 def _repeat_buyers(summary: Any, frequency: Any, monetary_value: Any) -> dict[str, FloatArray]:
-    data = summary_arrays(
-        summary, _COLUMNS, validate=False, frequency=frequency, monetary_value=monetary_value
-    )
+    arrays = {"frequency": frequency, "monetary_value": monetary_value}
+    frame, given = summary_input(summary, _COLUMNS, arrays)
+    data = summary_arrays(frame, _COLUMNS, validate=False, **given)
     x, m = data["frequency"], data["monetary_value"]
     problems = []
     zero = np.isfinite(x) & (x <= 0)

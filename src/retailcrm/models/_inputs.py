@@ -1,13 +1,20 @@
 """Per-customer summary input for the models: extraction, validation and compression.
 
-Every model's ``fit`` and prediction methods accept either a dataframe (any engine narwhals
-supports) with the summary columns, or the same columns as keyword arrays.
-:func:`summary_arrays` turns either form into a ``dict`` of float64 numpy arrays and checks the
+Every model's ``fit`` and prediction methods accept the summary in one of three forms:
+
+- a dataframe (any engine narwhals supports) with the summary columns;
+- a mapping of the column names to arrays;
+- the columns as arrays, the first positionally (``fit(frequency, recency, T)``) or all as
+  keywords (``fit(frequency=..., recency=..., T=...)``).
+
+:func:`summary_input` sorts a method's arguments into a frame or arrays;
+:func:`summary_arrays` turns either into a ``dict`` of float64 numpy arrays and checks the
 domain invariants where the data enter (the checks of lifetimes' ``_check_inputs``), and
 :func:`compress` collapses identical rows into unique rows with counts as weights, which is what
-makes a fit on a million customers take seconds.
+makes a fit on a million customers take seconds. :func:`check_lengths` and
+:func:`check_counts` check the horizons and purchase counts the predictions are asked for.
 
-These helpers are private to :mod:`retailcrm.models` (also used by the Gamma-Gamma model).
+These helpers are private to :mod:`retailcrm.models`.
 """
 
 from __future__ import annotations
@@ -15,12 +22,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError, format_rows
 
-__all__ = ["FloatArray", "compress", "summary_arrays", "validate_weights"]
+__all__ = [
+    "FloatArray",
+    "as_float_or_array",
+    "check_counts",
+    "check_lengths",
+    "compress",
+    "frame_columns",
+    "is_frame",
+    "summary_arrays",
+    "summary_input",
+    "validate_weights",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,35 +53,158 @@ def _examples(mask: npt.NDArray[np.bool_]) -> str:
     return format_rows([int(i) for i in rows[:_N_EXAMPLES]], total=int(rows.size))
 
 
-def _from_pandas(summary: Any, columns: Sequence[str]) -> dict[str, FloatArray] | None:
+def is_frame(obj: Any) -> bool:
+    """Whether ``obj`` is a dataframe of an engine narwhals supports (not a series or array).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from retailcrm.models._inputs import is_frame
+    >>> is_frame(pd.DataFrame({"x": [1]})), is_frame(pd.Series([1])), is_frame([1, 2])
+    (True, False, False)
+    """
+    if isinstance(obj, nw.DataFrame | nw.LazyFrame):
+        return True
+    try:
+        wrapped = nw.from_native(obj, pass_through=True)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(wrapped, nw.DataFrame | nw.LazyFrame)
+
+
+def frame_columns(frame: Any) -> list[str]:
+    """The column names of a frame of any engine (all of them: for "did you mean" hints)."""
+    import pandas as pd
+
+    from retailcrm._engine import lazy_frame
+
+    if isinstance(frame, pd.DataFrame):  # no conversion just to read the names
+        return [str(c) for c in frame.columns]
+    return [str(c) for c in lazy_frame(frame, name="summary")[0].collect_schema().names()]
+
+
+def summary_input(
+    summary: Any,
+    columns: Sequence[str],
+    arrays: Mapping[str, Any],
+    *,
+    aliases: Mapping[str, str] | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Sort a model method's summary arguments into ``(frame, arrays)``.
+
+    Parameters
+    ----------
+    summary : dataframe, mapping, array-like or None
+        The method's first summary argument: a frame (returned as the frame), a mapping of
+        column names to arrays (its ``columns`` become the arrays), or the first column's array
+        given positionally (``fit(frequency, recency, T)``).
+    columns : sequence of str
+        The summary columns the method reads, the positional one first.
+    arrays : mapping of str to array-like
+        The columns passed as arrays (``None`` where not given).
+    aliases : mapping of str to str, optional
+        Other names a column may be given under (``{"n_periods": "T"}`` for BG/BB).
+
+    Returns
+    -------
+    tuple
+        The frame (or None) and the arrays given, by column name.
+
+    Raises
+    ------
+    ConfigError
+        A column is given twice (positionally and as a keyword, or under its alias too), or a
+        frame or mapping comes with arrays.
+
+    Examples
+    --------
+    >>> from retailcrm.models._inputs import summary_input
+    >>> summary_input([0, 2], ("frequency", "recency", "T"), {"recency": [0, 3], "T": [5, 5]})
+    (None, {'recency': [0, 3], 'T': [5, 5], 'frequency': [0, 2]})
+    """
+    given = {k: v for k, v in arrays.items() if v is not None}
+    if isinstance(summary, Mapping):
+        if given:
+            raise ConfigError(
+                f"Got both a mapping of summary arrays and the arrays {sorted(given)}. "
+                "Fix: pass the columns in one of the two ways."
+            )
+        given = {k: v for k, v in summary.items() if v is not None}
+        summary = None
+    for name, alias in (aliases or {}).items():
+        if alias in given:
+            if name in given:
+                raise ConfigError(f"Got both {name} and its alias {alias}. Fix: pass one of them.")
+            given[name] = given.pop(alias)
+    if summary is None:
+        return None, {k: v for k, v in given.items() if k in columns}
+    if is_frame(summary):
+        if given:
+            raise ConfigError(
+                f"Got both a summary frame and the arrays {sorted(given)}. "
+                "Fix: pass either summary=... or the arrays as keywords, not both."
+            )
+        return summary, given
+    first = columns[0]
+    if first in given:
+        raise ConfigError(
+            f"Got {first} twice: as the first argument and as {first}=... . Fix: pass a summary "
+            f"frame first, or the {first} array once."
+        )
+    given[first] = summary
+    return None, given
+
+
+def _resolve_names(
+    available: Sequence[str], columns: Sequence[str], aliases: Mapping[str, str] | None
+) -> tuple[dict[str, str], list[str]]:
+    """The frame column to read for each summary column (an alias where only it exists), and
+    the summary columns found under neither name."""
+    names = set(available)
+    sources: dict[str, str] = {}
+    missing: list[str] = []
+    for c in columns:
+        alias = (aliases or {}).get(c)
+        if c in names:
+            sources[c] = c
+        elif alias is not None and alias in names:
+            sources[c] = alias
+        else:
+            missing.append(c)
+    return sources, missing
+
+
+def _from_pandas(
+    summary: Any, columns: Sequence[str], aliases: Mapping[str, str] | None
+) -> dict[str, FloatArray] | None:
     """Fast path for pandas frames with plain numeric columns (None: use narwhals)."""
     import pandas as pd
 
-    if not isinstance(summary, pd.DataFrame) or not all(c in summary.columns for c in columns):
+    if not isinstance(summary, pd.DataFrame):
+        return None
+    sources, missing = _resolve_names([str(c) for c in summary.columns], columns, aliases)
+    if missing:
         return None
     out: dict[str, FloatArray] = {}
-    for c in columns:
-        col = summary[c]
+    for c, src in sources.items():
+        col = summary[src]
         if not (isinstance(col, pd.Series) and col.dtype.kind in "iuf"):
             return None
         out[c] = col.to_numpy(dtype=np.float64, copy=True)
     return out
 
 
-def _from_frame(summary: Any, columns: Sequence[str]) -> dict[str, FloatArray]:
-    import narwhals.stable.v2 as nw
-
-    fast = _from_pandas(summary, columns)
+def _from_frame(
+    summary: Any, columns: Sequence[str], aliases: Mapping[str, str] | None
+) -> dict[str, FloatArray]:
+    fast = _from_pandas(summary, columns, aliases)
     if fast is not None:
         return fast
 
-    from retailcrm._engine import lazy_frame
+    from retailcrm._engine import lazy_frame, small_to_numpy
 
-    try:
-        available = [str(c) for c in nw.from_native(summary).columns]
-    except TypeError:
-        available = []
-    missing = [c for c in columns if c not in available] if available else []
+    available = frame_columns(summary)
+    sources, missing = _resolve_names(available, columns, aliases)
     if missing:
         raise MissingColumnsError(
             missing,
@@ -71,17 +213,11 @@ def _from_frame(summary: Any, columns: Sequence[str]) -> dict[str, FloatArray]:
             fix="pass the per-customer summary made by btyd_summary, rename the columns, or pass "
             "the arrays as keywords (" + ", ".join(f"{c}=..." for c in missing) + ").",
         )
-    lf, engine = lazy_frame(summary, name="summary", columns=columns)
-    df = engine.collect_small(lf.select([nw.col(c).cast(nw.Float64) for c in columns]))
-    out: dict[str, FloatArray] = {}
-    for c in columns:
-        series = df[c]
-        values = np.asarray(series.to_numpy(), dtype=np.float64)
-        if series.null_count():
-            values = values.copy()
-            values[np.asarray(series.is_null().to_numpy(), dtype=bool)] = np.nan
-        out[c] = values
-    return out
+    lf, engine = lazy_frame(summary, name="summary", columns=list(sources.values()))
+    df = engine.collect_small(
+        lf.select([nw.col(src).cast(nw.Float64).alias(c) for c, src in sources.items()])
+    )
+    return {c: np.array(v, dtype=np.float64) for c, v in small_to_numpy(df, columns).items()}
 
 
 def summary_arrays(
@@ -89,6 +225,7 @@ def summary_arrays(
     columns: Sequence[str] = ("frequency", "recency", "T"),
     *,
     validate: bool = True,
+    aliases: Mapping[str, str] | None = None,
     **arrays: Any,
 ) -> dict[str, FloatArray]:
     """Return the summary ``columns`` as float64 arrays, checked against the models' invariants.
@@ -102,6 +239,9 @@ def summary_arrays(
         The columns needed, e.g. ``("frequency", "recency", "T")``.
     validate : bool
         Check the invariants below (default). Turn off only for arrays already checked.
+    aliases : mapping of str to str, optional
+        Another name under which a frame may hold a column (read where the column itself is
+        absent).
     **arrays : array-like
         The same columns as keyword arrays, used when ``summary`` is None. Extra keywords whose
         value is None are ignored.
@@ -184,7 +324,7 @@ def summary_arrays(
                 "in every array."
             )
     else:
-        data = _from_frame(summary, columns)
+        data = _from_frame(summary, columns, aliases)
     if validate:
         _validate(data)
     return data
@@ -327,3 +467,43 @@ def compress(
     counts = np.asarray(np.bincount(inverse, weights=w, minlength=first.size), dtype=np.float64)
     unique = {c: np.asarray(data[c], dtype=np.float64)[first] for c in names}
     return unique, counts, inverse
+
+
+def check_lengths(t: Any, *, name: str = "t") -> FloatArray:
+    """Return the lengths of time ``t`` as float64, or raise :class:`ConfigError` unless they
+    are finite and >= 0.
+
+    Examples
+    --------
+    >>> from retailcrm.models._inputs import check_lengths
+    >>> check_lengths([0, 2.5])
+    array([0. , 2.5])
+    """
+    arr = np.asarray(t, dtype=np.float64)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ConfigError(
+            f"{name} must be finite and >= 0 (a length of time in the model's unit). "
+            f"Got {t!r} instead."
+        )
+    return arr
+
+
+def check_counts(n: Any, *, name: str = "n", what: str = "purchase counts") -> FloatArray:
+    """Return the whole numbers ``n`` (>= 0) as float64, or raise :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> from retailcrm.models._inputs import check_counts
+    >>> check_counts([0, 3])
+    array([0., 3.])
+    """
+    arr = np.asarray(n, dtype=np.float64)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)):
+        raise ConfigError(f"{name} must be whole numbers >= 0 ({what}). Got {n!r} instead.")
+    return arr
+
+
+def as_float_or_array(value: Any) -> float | FloatArray:
+    """A 0-d result as a Python float, anything else as a float64 array."""
+    arr = np.asarray(value, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else arr

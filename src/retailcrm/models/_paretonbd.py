@@ -27,6 +27,10 @@ same representation: the series is differentiated term by term (``d ln c_j/db = 
 (the trapezoidal weights of ``d ln f``). The rows' weights are summed by pair (with each row's
 shares of the bracket's two terms), so ``ln P``, ``ln H`` and their derivatives are evaluated
 once per pair, and the per-fit constants (distinct ``x`` and pairs, weight totals) once per fit.
+
+The model's public methods are those of every continuous-time model
+(:class:`~retailcrm.models._transaction.ContinuousTimeModel`); this module holds its
+likelihood, gradient and prediction formulas.
 """
 
 from __future__ import annotations
@@ -36,13 +40,12 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from scipy import special
 
-from retailcrm.models._base import BaseFitter, wdot
-from retailcrm.models._bgnbd import _as_float_or_array, _check_n, _check_t
-from retailcrm.models._inputs import FloatArray, summary_arrays
+from retailcrm.models._base import wdot
+from retailcrm.models._inputs import FloatArray
+from retailcrm.models._transaction import ContinuousTimeModel
 
 __all__ = ["ParetoNBDModel"]
 
-_COLUMNS = ("frequency", "recency", "T")
 #: The power series is used for ``u <= _NEAR_U``, i.e. ``|ln(eps)| <= -ln(1 - _NEAR_U)``.
 _NEAR_U = 0.9
 #: The series stops once ``u**j`` (a bound on its terms) is below ``_SERIES_TOL``: the rest
@@ -327,39 +330,20 @@ def _new_customer_pmf(
     return np.asarray(out, dtype=np.float64)
 
 
-class ParetoNBDModel(BaseFitter):
+class ParetoNBDModel(ContinuousTimeModel):
     """The Pareto/NBD model of repeat purchasing, fitted by maximum likelihood.
 
     While alive, a customer buys at a Poisson rate ``lambda ~ Gamma(r, alpha)``; lifetimes are
-    exponential with rate ``mu ~ Gamma(s, beta)``.
-
-    Parameters
-    ----------
-    penalizer : float, default 0.0
-        L2 penalty on the parameters added to the mean negative log-likelihood; 0 gives the
-        maximum likelihood estimate.
-    initial_params : mapping of str to float, optional
-        Starting values for ``r, alpha, s, beta``.
-    max_iter : int, default 1000
-        Maximum optimiser iterations.
+    exponential with rate ``mu ~ Gamma(s, beta)``. The fitting options (``penalizer``,
+    ``initial_params`` for ``r, alpha, s, beta``, ``max_iter``) are those of
+    :class:`BetaGeoModel`.
 
     Attributes
     ----------
     params_ : dict of str to float
-        ``r, alpha, s, beta`` (``alpha`` and ``beta`` in the summary's time unit).
-    log_likelihood_, aic_, bic_ : float
-        Total log-likelihood (in the summary's time unit) and information criteria.
-    standard_errors_ : dict of str to float
-        From the observed information.
-    covariance_ : numpy.ndarray
-        Covariance matrix of the estimates.
-    n_customers_ : float
-        Number of customers.
-    n_iter_ : int
-        Optimiser iterations.
-    unidentified_params_ : list of str
-        Parameters the data do not identify (NaN standard errors; see
-        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
+        ``r, alpha, s, beta`` (``alpha`` and ``beta`` in the summary's time unit). The other
+        fitted attributes (``time_unit_``, ``log_likelihood_``, ``standard_errors_``, ...) are
+        those of :class:`BetaGeoModel`.
 
     See Also
     --------
@@ -381,60 +365,20 @@ class ParetoNBDModel(BaseFitter):
     ...     T=12, weights=[52, 52, 5, 5, 6, 15])
     >>> m.probability_alive(frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(2)
     array([0.01, 0.71])
+    >>> m.probability_alive(frequency=[132], recency=[200], T=[200])  # a heavy buyer
+    array([1.])
+    >>> m.expected_purchases(10, frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(3)
+    array([0.003, 1.174])
+    >>> round(m.expected_purchases_new_customer(10), 3)
+    1.797
+    >>> m.probability_of_purchases([0, 1, 2], 10).round(3)
+    array([0.439, 0.209, 0.117])
+    >>> m.conditional_probability_of_purchases(
+    ...     0, 10, frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(3)
+    array([0.998, 0.568])
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
-
-    def fit(
-        self,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-    ) -> ParetoNBDModel:
-        """Fit the model by maximum likelihood and return it.
-
-        Parameters
-        ----------
-        summary : dataframe, optional
-            Per-customer summary with columns ``frequency``, ``recency``, ``T``; or pass them
-            as keyword arrays.
-        frequency, recency, T : array-like, optional
-            The summary as arrays, when ``summary`` is None.
-        weights : array-like, optional
-            Number of customers each row stands for (default 1).
-
-        Returns
-        -------
-        ParetoNBDModel
-            The fitted model.
-
-        Raises
-        ------
-        InvalidDataError
-            The summary breaks an invariant or has no customers.
-        ConvergenceError
-            No starting point converged; the message says what to try.
-
-        Warns
-        -----
-        IdentifiabilityWarning
-            The data do not identify some parameters (too few customers or repeat purchases);
-            the message names them, their standard errors are NaN (see "When the data do not
-            identify a model" in the models user guide).
-
-        Examples
-        --------
-        >>> from retailcrm.models import ParetoNBDModel
-        >>> m = ParetoNBDModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> sorted(m.params_)
-        ['alpha', 'beta', 'r', 's']
-        """
-        data = summary_arrays(summary, _COLUMNS, frequency=frequency, recency=recency, T=T)
-        return self._fit_data(data, weights)
 
     def _prepare(self, data: dict[str, FloatArray], weights: FloatArray) -> _Data:
         x, t_x, T = data["frequency"], data["recency"], data["T"]
@@ -556,10 +500,9 @@ class ParetoNBDModel(BaseFitter):
         return -value, -g * np.array([r, alpha, s, beta])
 
     # ------------------------------------------------------------------ predictions
-    def _customers(self, summary: Any, frequency: Any, recency: Any, T: Any) -> _Data:
-        self._check_fitted()
-        data = summary_arrays(summary, _COLUMNS, frequency=frequency, recency=recency, T=T)
-        return self._prepare(data, np.ones(data["T"].size))
+    def _customer_data(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> _Data:
+        data = {"frequency": x, "recency": t_x, "T": T}
+        return self._prepare(data, np.ones(x.size))
 
     def _log_prob_alive(self, d: _Data) -> FloatArray:
         theta = np.log(np.array(self._param_values()))
@@ -567,89 +510,27 @@ class ParetoNBDModel(BaseFitter):
             _, bracket, log_p_t = self._row_loglik(theta, d)
         return np.minimum(log_p_t - bracket, 0.0)
 
-    def probability_alive(
-        self, summary: Any = None, *, frequency: Any = None, recency: Any = None, T: Any = None
-    ) -> FloatArray:
-        """Return each customer's probability of being alive at the end of calibration.
-
-        Parameters
-        ----------
-        summary : dataframe, optional
-            Per-customer summary with ``frequency``, ``recency``, ``T``; or pass the arrays as
-            keywords.
-
-        Returns
-        -------
-        numpy.ndarray
-            One probability in [0, 1] per customer, in summary order.
-
-        Notes
-        -----
-        ``P(alive) = P(T) / [P(T) (1 - H(T)) + P(t_x) H(t_x)]`` in the notation of the module
-        docstring: Fader & Hardie (2005), equation (18), evaluated in log space, so heavy
-        buyers (``x = 132, t_x = T = 200``) get finite, exact values.
-
-        Examples
-        --------
-        >>> from retailcrm.models import ParetoNBDModel
-        >>> m = ParetoNBDModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.probability_alive(frequency=[132], recency=[200], T=[200])
-        array([1.])
-        """
-        d = self._customers(summary, frequency, recency, T)
+    def _probability_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        """``P(alive) = P(T) / [P(T) (1 - H(T)) + P(t_x) H(t_x)]`` in the notation of the
+        module docstring (Fader & Hardie 2005, equation 18), in log space."""
+        d = self._customer_data(x, t_x, T)
         return np.asarray(np.exp(self._log_prob_alive(d)), dtype=np.float64)
 
-    def expected_purchases(
-        self,
-        t: Any,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
+    def _expected_purchases(
+        self, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
     ) -> FloatArray:
-        """Return each customer's expected number of purchases in the next ``t`` time units.
-
-        Parameters
-        ----------
-        t : float or array
-            Length of the future period, in the summary's time unit.
-        summary : dataframe, optional
-            Per-customer summary with ``frequency``, ``recency``, ``T``; or pass the arrays as
-            keywords.
-
-        Returns
-        -------
-        numpy.ndarray
-            Expected purchases (>= 0, non-decreasing in ``t``), one per customer.
-
-        Notes
-        -----
-        ``P(alive) (r+x)(β+T) / ((α+T)(s-1)) [1 - ((β+T)/(β+T+t))^(s-1)]`` (Schmittlein et al.
-        1987; Fader & Hardie 2005, equation 20), with the removable singularity at ``s = 1``
-        handled by ``expm1``.
-
-        Examples
-        --------
-        >>> from retailcrm.models import ParetoNBDModel
-        >>> m = ParetoNBDModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.expected_purchases(10, frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(3)
-        array([0.003, 1.174])
-        """
-        d = self._customers(summary, frequency, recency, T)
-        tt = _check_t(t)
+        d = self._customer_data(x, t_x, T)
         r, alpha, s, beta = self._param_values()
-        x = d.x
         T_ = d.pair_t[d.i_T]
         alive = np.exp(self._log_prob_alive(d))
         return np.asarray(
-            alive * self._expected_alive(tt, r + x, alpha + T_, s, beta + T_), dtype=np.float64
+            alive * self._expected_alive(t, r + d.x, alpha + T_, s, beta + T_), dtype=np.float64
         )
 
     @staticmethod
     def _expected_alive(t: FloatArray, k: Any, a_t: Any, s: float, b_t: Any) -> FloatArray:
+        """``k b_t / (a_t (s-1)) [1 - (b_t / (b_t+t))^(s-1)]``, the removable singularity at
+        ``s = 1`` handled by ``expm1`` (Fader & Hardie 2005, equations 17 and 20)."""
         log_ratio = np.log1p(t / b_t)  # ln((β+T+t)/(β+T))
         e = s - 1.0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -658,122 +539,22 @@ class ParetoNBDModel(BaseFitter):
             )
         return np.asarray(np.maximum(k * b_t / a_t * frac, 0.0), dtype=np.float64)
 
-    def expected_purchases_new_customer(self, t: Any) -> float | FloatArray:
-        """Return the expected number of repeat purchases of a new customer in ``(0, t]``.
-
-        Parameters
-        ----------
-        t : float or array
-            Time since the first purchase, in the summary's time unit.
-
-        Returns
-        -------
-        float or numpy.ndarray
-            ``E[X(t)] = r β / (α (s-1)) [1 - (β / (β+t))^(s-1)]``, a float for scalar ``t``.
-
-        Notes
-        -----
-        Schmittlein et al. (1987); Fader & Hardie (2005), equation (17).
-
-        Examples
-        --------
-        >>> from retailcrm.models import ParetoNBDModel
-        >>> m = ParetoNBDModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> round(m.expected_purchases_new_customer(10), 3)
-        1.797
-        """
+    def _expected_purchases_new(self, t: FloatArray) -> FloatArray:
         r, alpha, s, beta = self._param_values()
-        tt = _check_t(t)
-        return _as_float_or_array(self._expected_alive(tt, r, alpha, s, beta))
+        return self._expected_alive(t, r, alpha, s, beta)
 
-    def probability_of_purchases(self, n: Any, t: Any) -> float | FloatArray:
-        """Return ``P(X(t) = n)`` for a new customer: ``n`` repeat purchases in ``(0, t]``.
-
-        Parameters
-        ----------
-        n : int or array of int
-            Numbers of repeat purchases.
-        t : float or array
-            Time since the first purchase, in the summary's time unit.
-
-        Returns
-        -------
-        float or numpy.ndarray
-            The probabilities (broadcast over ``n`` and ``t``), a float for scalar inputs.
-
-        Notes
-        -----
-        Mixes the NBD count at the end of the customer's life over the Pareto lifetime
-        distribution (Fader, Hardie & Lee 2005b derive the closed form):
-        ``P(τ > t) NB(n; t) + ∫_0^t f(τ) NB(n; τ) dτ``; the integral is taken over
-        ``w = (β / (β+τ))^s`` by 200-point Gauss-Legendre quadrature.
-
-        Examples
-        --------
-        >>> from retailcrm.models import ParetoNBDModel
-        >>> m = ParetoNBDModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.probability_of_purchases([0, 1, 2], 10).round(3)
-        array([0.439, 0.209, 0.117])
-        """
+    def _probability_of_purchases(self, n: FloatArray, t: FloatArray) -> FloatArray:
         r, alpha, s, beta = self._param_values()
-        nn, tt = np.broadcast_arrays(_check_n(n), _check_t(t))
-        return _as_float_or_array(_new_customer_pmf(nn, tt, r, alpha, s, beta))
+        nn, tt = np.broadcast_arrays(n, t)
+        return _new_customer_pmf(nn, tt, r, alpha, s, beta)
 
-    def conditional_probability_of_purchases(
-        self,
-        n: Any,
-        t: Any,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
+    def _conditional_probability_of_purchases(
+        self, n: FloatArray, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
     ) -> FloatArray:
-        """Return each customer's probability of making exactly ``n`` purchases in the next
-        ``t`` time units, given their history.
-
-        Parameters
-        ----------
-        n : int or array of int
-            Number of purchases in ``(T, T + t]``.
-        t : float or array
-            Length of the future period, in the summary's time unit.
-        summary : dataframe, optional
-            Per-customer summary with ``frequency``, ``recency``, ``T``; or pass the arrays as
-            keywords. ``n`` and ``t`` broadcast against the customers.
-
-        Returns
-        -------
-        numpy.ndarray
-            Probabilities in [0, 1], one per customer (summing to 1 over ``n``).
-
-        Notes
-        -----
-        Given ``(x, t_x, T)`` and alive at ``T``, the customer's ``lambda`` and ``mu`` are
-        independent, ``Gamma(r+x, alpha+T)`` and ``Gamma(s, beta+T)``, and (lifetimes being
-        memoryless) the future is the process of a new customer with those parameters; a
-        customer who has dropped out buys nothing. So ``P(X(T, T+t] = n) = P(alive)
-        P_new(n, t | r+x, alpha+T, s, beta+T) + (1 - P(alive)) [n = 0]``, with ``P_new`` as in
-        :meth:`probability_of_purchases`. This equals Fader & Hardie's (2014) closed form
-        (note 028, equation 16, lifetimes' ``conditional_probability_of_n_purchases_up_to_time``)
-        without its alternating sum of hypergeometric terms, so it stays accurate for heavy
-        buyers. Its mean over ``n`` is :meth:`expected_purchases`.
-
-        Examples
-        --------
-        >>> from retailcrm.models import ParetoNBDModel
-        >>> m = ParetoNBDModel().fit(frequency=[0, 1, 4, 5, 6, 7], recency=[0, 1, 10, 9, 3, 3],
-        ...     T=12, weights=[52, 52, 5, 5, 6, 15])
-        >>> m.conditional_probability_of_purchases(
-        ...     0, 10, frequency=[0, 4], recency=[0, 9], T=[10, 10]).round(3)
-        array([0.998, 0.568])
-        """
-        d = self._customers(summary, frequency, recency, T)
+        d = self._customer_data(x, t_x, T)
         x, T_ = d.x, d.pair_t[d.i_T]
         alive = np.exp(self._log_prob_alive(d))
-        nn, tt, x, T_, alive = np.broadcast_arrays(_check_n(n), _check_t(t), x, T_, alive)
+        nn, tt, x, T_, alive = np.broadcast_arrays(n, t, x, T_, alive)
         r, alpha, s, beta = self._param_values()
         fresh = _new_customer_pmf(nn, tt, r + x, alpha + T_, s, beta + T_)
         out = alive * fresh + (1.0 - alive) * (nn == 0)

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from retailcrm._params import check_number
 from retailcrm.exceptions import ConfigError, InvalidDataError
 from retailcrm.models._base import BaseFitter, wdot
-from retailcrm.models._bgnbd import _as_float_or_array
-from retailcrm.models._inputs import FloatArray
+from retailcrm.models._inputs import FloatArray, as_float_or_array
 
 __all__ = ["ShiftedBetaGeometricModel"]
 
@@ -69,34 +69,16 @@ class ShiftedBetaGeometricModel(BaseFitter):
 
     Each customer renews at the end of every period with probability ``1 - theta`` and
     churns with probability ``theta``; ``theta ~ Beta(alpha, beta)`` across customers, so the
-    cohort's retention rate rises over time as the likelier churners leave.
-
-    Parameters
-    ----------
-    penalizer : float, default 0.0
-        L2 penalty on the parameters added to the mean negative log-likelihood.
-    initial_params : mapping of str to float, optional
-        Starting values for ``alpha, beta``.
-    max_iter : int, default 1000
-        Maximum optimiser iterations.
+    cohort's retention rate rises over time as the likelier churners leave. The fitting
+    options (``penalizer``, ``initial_params`` for ``alpha, beta``, ``max_iter``) are those of
+    :class:`BetaGeoModel`.
 
     Attributes
     ----------
     params_ : dict of str to float
-        ``alpha, beta``.
-    log_likelihood_, aic_, bic_ : float
-        Total log-likelihood and information criteria.
-    standard_errors_ : dict of str to float
-        From the observed information.
-    covariance_ : numpy.ndarray
-        Covariance matrix of the estimates.
-    n_customers_ : float
-        Number of customers (cohort sizes summed).
-    n_iter_ : int
-        Optimiser iterations.
-    unidentified_params_ : list of str
-        Parameters the data do not identify (NaN standard errors; see
-        :class:`~retailcrm.exceptions.IdentifiabilityWarning`); empty for a regular fit.
+        ``alpha, beta``. The other fitted attributes (``log_likelihood_``,
+        ``standard_errors_``, ...) are those of :class:`BetaGeoModel`; ``n_customers_`` sums
+        the cohort sizes.
 
     Notes
     -----
@@ -163,9 +145,8 @@ class ShiftedBetaGeometricModel(BaseFitter):
         Warns
         -----
         IdentifiabilityWarning
-            The data do not identify some parameters (too few customers or repeat purchases);
-            the message names them, their standard errors are NaN (see "When the data do not
-            identify a model" in the models user guide).
+            The cohorts cannot pin down ``alpha`` and ``beta`` (a single period, or nobody
+            churns); as for :meth:`BetaGeoModel.fit`.
 
         Examples
         --------
@@ -254,7 +235,7 @@ class ShiftedBetaGeometricModel(BaseFitter):
         """
         alpha, beta = self._param_values()
         tt = self._periods(t, minimum=0)
-        return _as_float_or_array(
+        return as_float_or_array(
             np.exp(special.betaln(alpha, beta + tt) - special.betaln(alpha, beta))
         )
 
@@ -280,7 +261,7 @@ class ShiftedBetaGeometricModel(BaseFitter):
         """
         alpha, beta = self._param_values()
         tt = self._periods(t, minimum=1)
-        return _as_float_or_array(
+        return as_float_or_array(
             np.exp(special.betaln(alpha + 1, beta + tt - 1) - special.betaln(alpha, beta))
         )
 
@@ -306,7 +287,7 @@ class ShiftedBetaGeometricModel(BaseFitter):
         """
         alpha, beta = self._param_values()
         tt = self._periods(t, minimum=1)
-        return _as_float_or_array((beta + tt - 1) / (alpha + beta + tt - 1))
+        return as_float_or_array((beta + tt - 1) / (alpha + beta + tt - 1))
 
     def expected_residual_lifetime(
         self, renewals: Any, discount_rate: float = 0.0
@@ -318,8 +299,9 @@ class ShiftedBetaGeometricModel(BaseFitter):
         renewals : int or array of int
             Renewals made so far (``n >= 0``); the customer is active now.
         discount_rate : float, default 0.0
-            Per-period discount rate ``d >= 0`` (0: undiscounted; finite only when
-            ``alpha > 1``).
+            Discount rate ``d >= 0`` per period of the cohort data (the renewal period: a
+            monthly rate for monthly renewals); 0: undiscounted, finite only when
+            ``alpha > 1``.
 
         Returns
         -------
@@ -337,18 +319,23 @@ class ShiftedBetaGeometricModel(BaseFitter):
         """
         alpha, beta = self._param_values()
         n = self._periods(renewals, minimum=0)
-        d = float(discount_rate)
-        if not (np.isfinite(d) and d >= 0):
-            raise ConfigError(f"discount_rate must be >= 0. Got {discount_rate!r} instead.")
+        d = check_number(
+            discount_rate,
+            name="discount_rate",
+            owner="ShiftedBetaGeometricModel.expected_residual_lifetime",
+            low=0.0,
+            fix="a rate per period of the cohort data (the renewal period), e.g. 0.01 for 1% "
+            "a month with monthly renewals; an annual rate R is (1 + R) ** (1 / 12) - 1 a month.",
+        )
         if d == 0 and alpha <= 1:
-            return _as_float_or_array(np.full(n.shape, np.inf))
+            return as_float_or_array(np.full(n.shape, np.inf))
         with np.errstate(over="ignore"):
             out = (
                 (beta + n)
                 / (alpha + beta + n)
                 * special.hyp2f1(1.0, beta + n + 1, alpha + beta + n + 1, 1.0 / (1.0 + d))
             )
-        return _as_float_or_array(np.asarray(out, dtype=np.float64))
+        return as_float_or_array(np.asarray(out, dtype=np.float64))
 
     @staticmethod
     def _periods(t: Any, minimum: int) -> FloatArray:
