@@ -33,10 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retailcrm.datasets import load_cdnow_sample
 from retailcrm.models import BetaGeoModel, ParetoNBDModel
-
-ROOT = Path(__file__).resolve().parents[1]
-CDNOW = ROOT.parent / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
 
 LIFETIMES_SCRIPT = r"""
 import json, sys, time, warnings
@@ -61,14 +59,8 @@ print(json.dumps(out))
 
 
 def cdnow_summary() -> pd.DataFrame:
-    tx = pd.read_csv(
-        CDNOW,
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "sample_id", "date", "n", "dollars"],
-        dtype={"date": str},
-    )
-    tx["date"] = pd.to_datetime(tx["date"], format="%Y%m%d")
+    """The summary, built here with plain pandas (the same input for both libraries)."""
+    tx = load_cdnow_sample().rename(columns={"customer_id": "sample_id", "timestamp": "date"})
     end = pd.Timestamp("1997-09-30")
     days = tx[tx["date"] <= end].groupby(["sample_id", "date"], as_index=False).size()
     g = days.groupby("sample_id")["date"]
