@@ -225,3 +225,23 @@ def test_a_report_escapes_what_it_shows() -> None:
     schema = TransactionSchema(amount="<i>amt</i>")
     html = validate_transactions(frame, schema=schema)._repr_html_()
     assert "<i>" not in html and "amount = &#x27;&lt;i&gt;amt&lt;/i&gt;&#x27;" in html
+
+
+@pytest.mark.parametrize("engine_name", ["pandas-numpy", "pandas-pyarrow", "polars-eager"])
+def test_repeat_detection_is_exact_and_keeps_the_first(engine_name: str) -> None:
+    """Hash first, compare exactly after: near-repeats (a different unmapped column, a null
+    against a value) are not repeats; every later copy of a line is, the first is kept."""
+    from retailcrm._engine import engine_of
+    from retailcrm.data._prepare import duplicate_lines
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b", "a"],
+            "amount": [1.0, 1.0, 1.0, 2.0, None, 1.0],
+            "note": ["x", "x", "y", None, None, "x"],
+        }
+    )
+    native = make_native(engine_name, frame)
+    n, rows, keep = duplicate_lines(native, engine_of(native))
+    assert n == 2 and rows == [1, 5]
+    assert keep.tolist() == [True, False, True, True, True, False]

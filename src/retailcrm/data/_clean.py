@@ -12,6 +12,7 @@ from retailcrm.data._prepare import (
     Inspector,
     after_as_of,
     check_duplicates,
+    duplicate_lines,
     extreme_fence,
     extreme_mask,
     fence_limit_text,
@@ -240,12 +241,8 @@ def _clean_eager(
 
     frame = canon.collect("polars")
     n_in = len(frame)
-    if engine.kind == "pandas":
-        dup = tx.duplicated(keep="first").to_numpy()
-        dup_series = pl.Series(dup, dtype=pl.Boolean)
-    else:
-        full = nw.from_native(tx, eager_only=True).lazy(backend="polars").collect("polars")
-        dup_series = full.to_native().select(~pl.struct(pl.all()).is_first_distinct()).to_series()
+    _, _, keep_first = duplicate_lines(tx, engine)  # the one detection of exact repeats
+    dup_series = pl.Series(~keep_first, dtype=pl.Boolean)
     alive = pl.Series([True] * n_in, dtype=pl.Boolean)
     actions = []
     for rule, policy, mask, drop, detail in rules:

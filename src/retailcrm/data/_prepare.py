@@ -959,41 +959,55 @@ def duplicate_lines(tx: Any, engine: Engine) -> tuple[int, list[Any], Any]:
     Returns the number of repeats, up to five example row labels (pandas index labels, polars
     and pyarrow row positions; none for lazy engines) and, for eager frames, a numpy mask of
     the lines to keep (the first of each group of equal lines), else ``None``.
+
+    Eager frames are hashed row by row (polars' ``hash_rows``); only when two hashes are
+    equal are the rows behind them compared exactly, so a table without repeats costs one
+    hash and one sort.
     """
     import numpy as np
 
     if engine.kind == "pandas":
-        dup = _pd_duplicated(tx)
+        pl_df = _pandas_all_columns(tx)
+        # cells Arrow cannot type fall back to pandas' own comparison
+        dup = tx.duplicated(keep="first").to_numpy() if pl_df is None else _repeats(pl_df)
         return int(dup.sum()), list(tx.index[dup][:N_EXAMPLES]), ~dup
     frame = nw.from_native(tx)
     if isinstance(frame, nw.DataFrame):
-        import polars as pl
-
         pl_df = frame.lazy(backend="polars").collect("polars").to_native()
-        first = pl_df.select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
-        dup = ~np.asarray(first, dtype=bool)
+        dup = _repeats(pl_df)
         return int(dup.sum()), np.flatnonzero(dup)[:N_EXAMPLES].tolist(), ~dup
     n_all = frame.select(nw.len().alias("n")).collect("polars").item(0, "n")
     n_unique = frame.unique().select(nw.len().alias("n")).collect("polars").item(0, "n")
     return int(n_all - n_unique), [], None
 
 
-def _pd_duplicated(tx: Any) -> Any:
-    """``tx.duplicated()`` as a numpy mask, by row hashes first (exact check of candidates)."""
-    import numpy as np
-    import pandas as pd
+def _pandas_all_columns(tx: Any) -> Any:
+    """Every column of a pandas frame as polars (through Arrow), or ``None`` if Arrow refuses."""
+    import polars as pl
+    import pyarrow as pa
 
-    if len(tx) == 0 or len(tx.columns) == 0:
-        return np.zeros(len(tx), dtype=bool)
     try:
-        hashes = pd.util.hash_pandas_object(tx, index=False).to_numpy()
-    except TypeError:  # unhashable cells (lists, dicts): pandas' own comparison
-        return tx.duplicated(keep="first").to_numpy()
-    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
-    dup = np.zeros(len(tx), dtype=bool)
-    if candidates.any():
-        exact = tx.iloc[np.flatnonzero(candidates)].duplicated(keep="first").to_numpy()
-        dup[np.flatnonzero(candidates)[exact]] = True
+        return pl.from_arrow(pa.Table.from_pandas(tx, preserve_index=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return None
+
+
+def _repeats(pl_df: Any) -> Any:
+    """Numpy mask of the rows that repeat an earlier row exactly (hash first, then compare)."""
+    import numpy as np
+    import polars as pl
+
+    n = pl_df.height
+    dup = np.zeros(n, dtype=bool)
+    if n < 2 or pl_df.width == 0:
+        return dup
+    hashes = pl_df.hash_rows()
+    ordered = np.sort(hashes.to_numpy())
+    if not (ordered[1:] == ordered[:-1]).any():
+        return dup
+    candidates = np.flatnonzero(hashes.is_duplicated().to_numpy())
+    first = pl_df[candidates].select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
+    dup[candidates[~np.asarray(first, dtype=bool)]] = True
     return dup
 
 
