@@ -36,10 +36,13 @@ __all__ = [
 T = TypeVar("T")
 
 
-def parameter_error(name: str, owner: str, expected: str, got: Any, fix: str = "") -> ConfigError:
+def parameter_error(
+    name: str, owner: str, expected: str, got: Any, fix: str = "", *, shown: str | None = None
+) -> ConfigError:
     """The one message template: ``The 'name' parameter of owner must be expected. Got x
-    instead. Fix: ...``."""
-    text = f"The {name!r} parameter of {owner} must be {expected}. Got {got!r} instead."
+    instead. Fix: ...``; ``shown`` replaces ``repr(got)`` (e.g. a shortened long text)."""
+    got_text = repr(got) if shown is None else shown
+    text = f"The {name!r} parameter of {owner} must be {expected}. Got {got_text} instead."
     return ConfigError(f"{text} Fix: {fix}" if fix else text)
 
 

@@ -43,8 +43,9 @@ def test_fit_records_the_time_unit(cdnow_summary: pd.DataFrame) -> None:
     assert model.time_unit_ == "W"
     with pytest.raises(
         ConfigError,
-        match=r"The 'time_unit' parameter of BetaGeoModel\.fit must be one of 'D' \(days\), 'W' "
-        r"\(weeks of 7 days\) or 'M' \(months of 30\.4375 days\)\. Got 'weeks' instead\.",
+        match=r"The 'time_unit' parameter of BetaGeoModel\.fit must be one of \['D', 'W', 'M'\]\. "
+        r"Got 'weeks' instead\. Fix: 'D' \(days\), 'W' \(weeks of 7 days\) or 'M' \(months of "
+        r"30\.4375 days\)\.",
     ):
         BetaGeoModel().fit(s, time_unit="weeks")  # type: ignore[arg-type]
 
@@ -113,7 +114,7 @@ def test_units_are_checked_where_they_are_asked(small: dict[str, Any]) -> None:
     with pytest.raises(
         ConfigError,
         match=r"'time_unit' parameter of BetaGeoModel\.expected_purchases_new_customer must be "
-        r"one of 'D'",
+        r"one of \['D', 'W', 'M'\]",
     ):
         model.expected_purchases_new_customer(1, time_unit="week")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"t must be finite and >= 0"):

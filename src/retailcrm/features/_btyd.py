@@ -16,6 +16,7 @@ import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number_of, parse_as_of
 from retailcrm._engine import exact_quotient
+from retailcrm._params import check_choice
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import (
     Duplicates,
@@ -45,12 +46,14 @@ TIME_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 30.4375}
 
 def check_time_unit(time_unit: Any, *, owner: str = "btyd_summary") -> float:
     """Return the length in days of ``time_unit``, or raise :class:`ConfigError`."""
-    if not isinstance(time_unit, str) or time_unit not in TIME_UNIT_DAYS:
-        raise ConfigError(
-            f"The 'time_unit' parameter of {owner} must be one of 'D' (days), 'W' (weeks of 7 "
-            f"days) or 'M' (months of 30.4375 days). Got {time_unit!r} instead."
-        )
-    return TIME_UNIT_DAYS[time_unit]
+    unit = check_choice(
+        time_unit,
+        tuple(TIME_UNIT_DAYS),
+        name="time_unit",
+        owner=owner,
+        fix="'D' (days), 'W' (weeks of 7 days) or 'M' (months of 30.4375 days).",
+    )
+    return TIME_UNIT_DAYS[unit]
 
 
 def _day_of(value: Any, name: str) -> _dt.date:

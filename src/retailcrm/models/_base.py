@@ -87,6 +87,7 @@ import pandas as pd
 from scipy import optimize
 from sklearn.base import BaseEstimator
 
+from retailcrm._params import check_int, check_number, parameter_error
 from retailcrm.exceptions import (
     ConfigError,
     ConvergenceError,
@@ -404,26 +405,20 @@ class BaseFitter(BaseEstimator, abc.ABC):
 
     # ------------------------------------------------------------------ fitting
     def _check_config(self) -> None:
-        pen = self.penalizer
-        if not (isinstance(pen, int | float) and math.isfinite(pen) and pen >= 0):
-            raise ConfigError(
-                f"The 'penalizer' parameter of {type(self).__name__} must be a float >= 0. "
-                f"Got {pen!r} instead."
-            )
-        if not (isinstance(self.max_iter, int) and self.max_iter >= 1):
-            raise ConfigError(
-                f"The 'max_iter' parameter of {type(self).__name__} must be an int >= 1. "
-                f"Got {self.max_iter!r} instead."
-            )
+        owner = type(self).__name__
+        check_number(self.penalizer, name="penalizer", owner=owner, low=0.0)
+        check_int(self.max_iter, name="max_iter", owner=owner, low=1)
         if self.initial_params is not None:
             names = set(self._param_names)
             given = dict(self.initial_params)
             if set(given) != names or not all(
                 isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in given.values()
             ):
-                raise ConfigError(
-                    f"The 'initial_params' parameter of {type(self).__name__} must map each of "
-                    f"{list(self._param_names)} to a positive float. Got {given!r} instead."
+                raise parameter_error(
+                    "initial_params",
+                    owner,
+                    f"a mapping of each of {list(self._param_names)} to a positive float",
+                    given,
                 )
 
     def _starts(self, data: Any, weights: FloatArray) -> list[FloatArray]:

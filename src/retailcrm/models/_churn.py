@@ -24,6 +24,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from retailcrm._dates import day_number_of, parse_as_of
 from retailcrm._engine import lazy_frame
+from retailcrm._params import check_choice, check_int
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import Duplicates, prepare_transactions
 from retailcrm.exceptions import (
@@ -150,16 +151,7 @@ def churn_training_frame(
 
 
 def _check_horizon(horizon_days: Any, owner: str) -> int:
-    if not (
-        isinstance(horizon_days, int | np.integer)
-        and not isinstance(horizon_days, bool)
-        and horizon_days >= 1
-    ):
-        raise ConfigError(
-            f"The 'horizon_days' parameter of {owner} must be an int >= 1. "
-            f"Got {horizon_days!r} instead."
-        )
-    return int(horizon_days)
+    return check_int(horizon_days, name="horizon_days", owner=owner, low=1)
 
 
 def top_decile_lift(y_true: Any, score: Any) -> float:
@@ -312,15 +304,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ inputs
     def _check_params(self) -> None:
-        if self.calibration not in ("isotonic", "sigmoid"):
-            raise ConfigError(
-                "The 'calibration' parameter of ChurnModel must be 'isotonic' or 'sigmoid'. "
-                f"Got {self.calibration!r} instead."
-            )
-        if not (isinstance(self.cv, int) and not isinstance(self.cv, bool) and self.cv >= 2):
-            raise ConfigError(
-                f"The 'cv' parameter of ChurnModel must be an int >= 2. Got {self.cv!r} instead."
-            )
+        check_choice(
+            self.calibration, ("isotonic", "sigmoid"), name="calibration", owner="ChurnModel"
+        )
+        check_int(self.cv, name="cv", owner="ChurnModel", low=2)
 
     @staticmethod
     def _as_polars(X: Any) -> Any:

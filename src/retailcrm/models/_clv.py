@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from retailcrm._params import check_number
+from retailcrm._params import check_int, check_number
 from retailcrm.exceptions import ConfigError
 from retailcrm.models._inputs import FloatArray, summary_arrays, summary_input
 from retailcrm.models._keyed import read_keyed
@@ -134,13 +134,7 @@ def customer_lifetime_value(
     if time_unit is not None:
         check_time_unit(time_unit, owner=_OWNER)
     period_days = check_time_unit(period, owner=f"{_OWNER} (period)")
-    if not (
-        isinstance(horizon, int | np.integer) and not isinstance(horizon, bool) and horizon >= 1
-    ):
-        raise ConfigError(
-            "The 'horizon' parameter of customer_lifetime_value must be an int >= 1 (a number "
-            f"of periods). Got {horizon!r} instead."
-        )
+    check_int(horizon, name="horizon", owner=_OWNER, low=1, fix="a number of periods, e.g. 12.")
     d = check_number(
         discount_rate,
         name="discount_rate",

@@ -17,6 +17,7 @@ import pandas as pd
 
 from retailcrm._dates import day_number_of
 from retailcrm._engine import lazy_frame
+from retailcrm._params import check_int
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import prepare_transactions
 from retailcrm.exceptions import ConfigError, MissingColumnsError
@@ -120,15 +121,7 @@ def holdout_comparison(model: Any, summary: Any, *, max_frequency: int = 7) -> p
     2          2     2            0     NaN        NaN
     3          3    3+            3   2.667      3.597
     """
-    if not (
-        isinstance(max_frequency, int | np.integer)
-        and not isinstance(max_frequency, bool)
-        and max_frequency >= 1
-    ):
-        raise ConfigError(
-            "The 'max_frequency' parameter of holdout_comparison must be an int >= 1. "
-            f"Got {max_frequency!r} instead."
-        )
+    check_int(max_frequency, name="max_frequency", owner="holdout_comparison", low=1)
     x, predicted, actual = _predicted_actual(model, summary, "holdout_comparison")
     top = int(max_frequency)
     bucket = np.minimum(x, top).astype(np.int64)

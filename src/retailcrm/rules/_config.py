@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from retailcrm._params import parameter_error
 from retailcrm.exceptions import ConfigError, did_you_mean
 from retailcrm.rules._diagnostics import show_text
 
@@ -14,7 +15,7 @@ __all__ = ["bad_parameter", "check_keys"]
 def bad_parameter(name: str, owner: str, expected: str, value: Any) -> ConfigError:
     """``The 'mode' parameter of RuleSet must be 'first' or 'all'. Got 'any' instead.``"""
     got = show_text(value, 60) if isinstance(value, str) else show_text(repr(value), 60)[1:-1]
-    return ConfigError(f"The {name!r} parameter of {owner} must be {expected}. Got {got} instead.")
+    return parameter_error(name, owner, expected, value, shown=got)
 
 
 def check_keys(
