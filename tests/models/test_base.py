@@ -72,7 +72,8 @@ def test_get_set_params_and_config_errors() -> None:
     with pytest.raises(ConfigError, match="has no parameter 'foo'"):
         m.set_params(foo=1)
     with pytest.raises(
-        ConfigError, match=r"The 'penalizer' parameter of BetaGeoModel must be a finite number in \[0, inf\)\. Got -1"
+        ConfigError,
+        match=r"The 'penalizer' parameter of BetaGeoModel must be a finite number in \[0, inf\)\. Got -1",
     ):
         BetaGeoModel(penalizer=-1).fit(frequency=[1], recency=[1], T=[2])
     with pytest.raises(ConfigError, match="'initial_params' parameter"):

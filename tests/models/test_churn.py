@@ -81,7 +81,10 @@ def test_training_frame_engine_parity(constructor: Any, tx: pd.DataFrame) -> Non
 
 
 def test_training_frame_errors(tx: pd.DataFrame) -> None:
-    with pytest.raises(ConfigError, match=r"The 'horizon_days' parameter of churn_training_frame must be an int in \[1, inf\)\. Got 0 instead"):
+    with pytest.raises(
+        ConfigError,
+        match=r"The 'horizon_days' parameter of churn_training_frame must be an int in \[1, inf\)\. Got 0 instead",
+    ):
         churn_training_frame(tx, cutoff="2024-03-31", horizon_days=0)
     with pytest.raises(ConfigError, match="cutoff is required"):
         churn_training_frame(tx, cutoff=None, horizon_days=30)

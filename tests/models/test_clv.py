@@ -116,7 +116,10 @@ def test_engine_kinds(constructor: Any, models: tuple[Any, Any], summary: pd.Dat
 
 
 def test_parameter_errors(models: tuple[Any, Any], summary: pd.DataFrame) -> None:
-    with pytest.raises(ConfigError, match=r"The 'horizon' parameter of customer_lifetime_value must be an int in \[1, inf\)\. Got 0 instead\. Fix: a number of periods"):
+    with pytest.raises(
+        ConfigError,
+        match=r"The 'horizon' parameter of customer_lifetime_value must be an int in \[1, inf\)\. Got 0 instead\. Fix: a number of periods",
+    ):
         clv(models, summary, horizon=0)
     with pytest.raises(ConfigError, match=r"'discount_rate' parameter .* \[0, inf\)"):
         clv(models, summary, discount_rate=-0.1)

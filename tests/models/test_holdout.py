@@ -181,7 +181,10 @@ def test_errors(model: BetaGeoModel, summary: pd.DataFrame) -> None:
         match=r"'frequency_holdout' \(did you mean 'frequency'\?\), 'duration_holdout'.*calibration_end=",
     ):
         holdout_comparison(model, summary.drop(columns=["frequency_holdout", "duration_holdout"]))
-    with pytest.raises(ConfigError, match=r"The 'max_frequency' parameter of holdout_comparison must be an int in \[1, inf\)\. Got 0 instead"):
+    with pytest.raises(
+        ConfigError,
+        match=r"The 'max_frequency' parameter of holdout_comparison must be an int in \[1, inf\)\. Got 0 instead",
+    ):
         holdout_comparison(model, summary, max_frequency=0)
     with pytest.raises(ConfigError, match="has no expected_purchases_new_customer"):
         tracking_frame(object(), summary, observation_end="1998-06-30")
