@@ -204,8 +204,8 @@ def _fit_models(summary: Any, repeat: Any, as_of: str) -> tuple[Any, Any]:
 
     problem = ""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", IdentifiabilityWarning)  # reported below instead
+        # an unidentified fit is reported below, as one line, instead of as a warning
+        with warnings.catch_warnings(action="ignore", category=IdentifiabilityWarning):
             bgnbd = BetaGeoModel().fit(summary)
             spend = GammaGammaModel().fit(repeat)
     except RetailCRMError as exc:

@@ -18,7 +18,7 @@ class                       also a                               raised when
 Messages say what is wrong, where (column, a few row labels, parameter) and how to fix it.
 
 Warnings derive from :class:`RetailCRMWarning` (a ``UserWarning``), so one filter silences or
-escalates them all (``warnings.simplefilter("error", RetailCRMWarning)``):
+escalates them all (a warnings filter with the category ``RetailCRMWarning``):
 
 ==========================  ===================================  ===========================
 class                       also a                               emitted when

@@ -45,7 +45,7 @@ def no_identifiability_warning() -> Iterator[None]:
     assert not messages, messages
 
 
-def _nan_exactly(model: BaseFitter, names: list[str]) -> None:
+def _assert_nan_exactly(model: BaseFitter, names: list[str]) -> None:
     """Standard errors are NaN for ``names`` and finite for the other parameters."""
     se = model.standard_errors_
     assert sorted(k for k, v in se.items() if np.isnan(v)) == sorted(names)
@@ -90,7 +90,7 @@ def test_transaction_models_name_the_unidentified_parameters(
         rf"\(more repeat purchases\), or add a small penalizer \({name}\(penalizer=0\.01\)\)\.$",
     ):
         fitted = model().fit(**data)  # type: ignore[attr-defined]
-    _nan_exactly(fitted, names.split(", "))
+    _assert_nan_exactly(fitted, names.split(", "))
 
 
 def test_bgbb_without_repeat_transactions_warns() -> None:
@@ -100,7 +100,7 @@ def test_bgbb_without_repeat_transactions_warns() -> None:
         r"parameters alpha, beta, gamma, delta: ",
     ):
         fitted = BetaGeoBetaBinomModel().fit(frequency=[0] * 5, recency=[0] * 5, n_periods=6)
-    _nan_exactly(fitted, ["alpha", "beta", "gamma", "delta"])
+    _assert_nan_exactly(fitted, ["alpha", "beta", "gamma", "delta"])
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_sbg_on_a_cohort_that_cannot_identify_it_warns(survivors: list[int], rea
         rf"alpha = [\d.e+-]+ \({reason}\); beta = ",
     ):
         fitted = ShiftedBetaGeometricModel().fit(survivors)
-    _nan_exactly(fitted, ["alpha", "beta"])
+    _assert_nan_exactly(fitted, ["alpha", "beta"])
 
 
 def test_gamma_gamma_on_two_customers_names_p_and_gamma() -> None:
@@ -127,7 +127,7 @@ def test_gamma_gamma_on_two_customers_names_p_and_gamma() -> None:
         r"p, gamma: p = [\d.e+]+ \(standard error [\d.]+ times the estimate\); gamma = ",
     ):
         fitted = GammaGammaModel().fit(frequency=[3, 2], monetary_value=[20.0, 35.0])
-    _nan_exactly(fitted, ["p", "gamma"])
+    _assert_nan_exactly(fitted, ["p", "gamma"])
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_gamma_gamma_on_constant_spend_warns_and_predicts_it(
         r"gamma: .* every customer's expected spend is 20; the standard errors are NaN\. Fix: ",
     ):
         fitted = GammaGammaModel().fit(frequency=frequency, monetary_value=spend)
-    _nan_exactly(fitted, ["p", "q", "gamma"])
+    _assert_nan_exactly(fitted, ["p", "q", "gamma"])
     assert np.isfinite(fitted.log_likelihood_)
     np.testing.assert_allclose(
         fitted.expected_spend(frequency=[0, 1, 9], monetary_value=[0.0, 20.0, 20.0]), 20.0
@@ -173,7 +173,7 @@ def test_a_single_unidentified_parameter_reads_in_the_singular() -> None:
         fitted = GammaGammaModel().fit(
             frequency=x, monetary_value=m, weights=rng.integers(1, 4, 40)
         )
-    _nan_exactly(fitted, ["p"])
+    _assert_nan_exactly(fitted, ["p"])
 
 
 # ---------------------------------------------------------------- silent when identified

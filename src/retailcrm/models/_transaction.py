@@ -36,6 +36,7 @@ and has no time unit.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self
 
@@ -115,20 +116,23 @@ class TransactionModel(BaseFitter):
     time_unit_: str | None
 
     # ------------------------------------------------------------------ hooks
+    @abc.abstractmethod
     def _probability_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
-        raise NotImplementedError
+        """P(alive) of customers with these summaries (the model's numerics)."""
 
+    @abc.abstractmethod
     def _expected_purchases(
         self, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
     ) -> FloatArray:
-        raise NotImplementedError
+        """Expected purchases in the next ``t`` of customers with these summaries."""
 
     def _expected_purchases_new(self, t: FloatArray) -> FloatArray:
         zero = np.zeros(t.shape)
         return self._expected_purchases(t, zero, zero, zero)
 
+    @abc.abstractmethod
     def _probability_of_purchases(self, n: FloatArray, t: FloatArray) -> FloatArray:
-        raise NotImplementedError
+        """P(exactly ``n`` purchases in ``t``) of a new customer."""
 
     def _check_summary(self, data: dict[str, FloatArray]) -> None:
         """Model-specific checks of the summary arrays (BG/BB's opportunities)."""
@@ -283,10 +287,11 @@ class ContinuousTimeModel(TransactionModel):
     """The public surface of BG/NBD, MBG/NBD and Pareto/NBD (summary ``frequency``,
     ``recency``, ``T`` in a time unit)."""
 
+    @abc.abstractmethod
     def _conditional_probability_of_purchases(
         self, n: FloatArray, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
     ) -> FloatArray:
-        raise NotImplementedError
+        """P(exactly ``n`` purchases in the next ``t``) of customers with these summaries."""
 
     def fit(
         self,
