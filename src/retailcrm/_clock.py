@@ -35,6 +35,7 @@ __all__ = [
     "ISO_RE",
     "ClockReading",
     "has_offset",
+    "has_plain_time",
     "is_iso_text",
     "wall_clock",
 ]
@@ -75,6 +76,13 @@ class ClockReading:
 def is_iso_text(expr: nw.Expr) -> nw.Expr:
     """True where stripped text is ISO date/time text (with or without an offset)."""
     return expr.str.strip_chars().str.contains(ISO_RE)
+
+
+def has_plain_time(expr: nw.Expr) -> nw.Expr:
+    """True where stripped text is ISO date-time text without an offset (a plain date, having
+    no time of day, is neither aware nor naive)."""
+    stripped = expr.str.strip_chars()
+    return stripped.str.contains(ISO_LOCAL_RE) & (stripped.str.len_chars() > 10)
 
 
 def has_offset(expr: nw.Expr) -> nw.Expr:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import attrs
 import narwhals.stable.v2 as nw
 
-from retailcrm._clock import ISO_LOCAL_RE, has_offset, is_iso_text, wall_clock
+from retailcrm._clock import has_offset, has_plain_time, is_iso_text, wall_clock
 from retailcrm._dates import AsOf, parse_as_of
 from retailcrm._engine import (
     Engine,
@@ -32,7 +32,7 @@ from retailcrm._engine import (
     pandas_to_polars,
 )
 from retailcrm._params import check_choice
-from retailcrm.data._report import Problem, ValidationReport
+from retailcrm.data._report import Problem, ValidationReport, plain_value
 from retailcrm.data._schema import TransactionSchema
 from retailcrm.exceptions import (
     ConfigError,
@@ -165,21 +165,11 @@ class Inspector:
                 count=int(count),
                 message=message,
                 fix=fix,
-                rows=tuple(_plain(v) for v in rows),
-                examples=tuple(_plain(v) for v in examples),
+                rows=rows,
+                examples=examples,
                 examples_of=examples_of,
             )
         )
-
-
-def _plain(value: Any) -> Any:
-    """numpy / pandas scalars -> Python scalars, for readable messages."""
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        try:
-            return value.item()
-        except (ValueError, AttributeError):
-            return value
-    return value
 
 
 def _not_a_number(role: str) -> Callable[[int], str]:
@@ -629,7 +619,7 @@ def inspect_transactions(
     tallies: dict[str, nw.Expr] = {}
     if "timestamp" in raw:
         text = nw.col("__raw_timestamp")
-        tallies = {"__n_offset__": has_offset(text), "__n_plain__": _plain_iso(text)}
+        tallies = {"__n_offset__": has_offset(text), "__n_plain__": has_plain_time(text)}
     counts = _count(lf, checks, ins, tallies)
     n_rows = counts.pop("__n_rows__")
     n_offset, n_plain = counts.pop("__n_offset__", 0), counts.pop("__n_plain__", 0)
@@ -780,16 +770,10 @@ def after_as_of(as_of: AsOf) -> nw.Expr:
     return nw.col("timestamp") > nw.lit(cutoff)
 
 
-def _plain_iso(text: nw.Expr) -> nw.Expr:
-    """ISO text with a time of day and no offset (a plain date is neither aware nor naive)."""
-    stripped = text.str.strip_chars()
-    return stripped.str.contains(ISO_LOCAL_RE) & (stripped.str.len_chars() > 10)
-
-
 def _mixed_zones_check(n_offset: int, n_plain: int) -> Check:
     """``mixed_timezones``: the minority kind of value is what gets shown."""
     text = nw.col("__raw_timestamp")
-    minority = has_offset(text) if n_offset <= n_plain else _plain_iso(text)
+    minority = has_offset(text) if n_offset <= n_plain else has_plain_time(text)
     return (
         "mixed_timezones",
         "error",
@@ -865,7 +849,7 @@ def _examples(
             .to_native()
         )
         if got.height:
-            return [], [_plain(v) for v in got[ident].to_list()], ident
+            return [], [plain_value(v) for v in got[ident].to_list()], ident
     return [], [], "value"
 
 

@@ -10,14 +10,24 @@ import attrs
 
 from retailcrm.exceptions import InvalidDataError, MissingColumnsError
 
-__all__ = ["Problem", "ValidationReport", "html_table"]
+__all__ = ["Problem", "ValidationReport", "html_table", "plain_value"]
 
 Severity = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def _tuple(value: Any) -> tuple[Any, ...]:
-    return tuple(value)
+def _plain_tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(plain_value(v) for v in value)
+
+
+def plain_value(value: Any) -> Any:
+    """numpy / pandas scalars -> Python scalars, for readable messages."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return value
+    return value
 
 
 def _role_dict(value: Any) -> dict[str, str]:
@@ -61,8 +71,8 @@ class Problem:
     count: int
     message: str
     fix: str
-    rows: tuple[Any, ...] = attrs.field(default=(), converter=_tuple)
-    examples: tuple[Any, ...] = attrs.field(default=(), converter=_tuple)
+    rows: tuple[Any, ...] = attrs.field(default=(), converter=_plain_tuple)
+    examples: tuple[Any, ...] = attrs.field(default=(), converter=_plain_tuple)
     examples_of: str = "value"
 
     def describe(self) -> str:

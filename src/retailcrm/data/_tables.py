@@ -39,9 +39,15 @@ from typing import Any, Literal
 import attrs
 import narwhals.stable.v2 as nw
 
-from retailcrm._clock import ISO_LOCAL_RE, ISO_RE, has_offset, is_iso_text, wall_clock
+from retailcrm._clock import (
+    ISO_RE,
+    has_offset,
+    has_plain_time,
+    is_iso_text,
+    wall_clock,
+)
 from retailcrm._engine import Engine, columns_of, engine_of, missing_columns_error, pandas_to_polars
-from retailcrm.data._report import Problem, ValidationReport
+from retailcrm.data._report import Problem, ValidationReport, plain_value
 from retailcrm.data._schema import (
     EVENT_TYPES,
     CustomerSchema,
@@ -203,8 +209,8 @@ class _Run:
                 count=int(count),
                 message=message,
                 fix=fix,
-                rows=tuple(_plain(v) for v in rows),
-                examples=tuple(_plain(v) for v in examples),
+                rows=rows,
+                examples=examples,
                 examples_of=examples_of,
             )
         )
@@ -221,16 +227,6 @@ class _Run:
     ) -> None:
         if severity == "error" or self.all_checks:
             self.checks.append(_Check(code, severity, role, mask, message, fix, distinct))
-
-
-def _plain(value: Any) -> Any:
-    """numpy / pandas scalars -> Python scalars, for readable messages."""
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        try:
-            return value.item()
-        except (ValueError, AttributeError):
-            return value
-    return value
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -605,7 +601,7 @@ def _time_role(run: _Run, role: str, c: nw.Expr, dtype: Any) -> nw.Expr:
         # unreadable text (impossible dates such as 2024-02-30 too) is null before the clock
         out = nw.when(~_blank(c) & _readable(c, role)).then(c)
         run.tallies[f"{role}:offset"] = has_offset(raw)
-        run.tallies[f"{role}:plain"] = _plain_iso(raw)
+        run.tallies[f"{role}:plain"] = has_plain_time(raw)
     else:
         _wrong_type(
             run,
@@ -690,12 +686,6 @@ def _readable(expr: nw.Expr, role: str) -> nw.Expr:
         & (ss <= 59)
     )
     return (month_only | ok) if role == "period" else ok
-
-
-def _plain_iso(text: nw.Expr) -> nw.Expr:
-    """ISO text with a time of day and no offset (a plain date is neither aware nor naive)."""
-    stripped = text.str.strip_chars()
-    return stripped.str.contains(ISO_LOCAL_RE) & (stripped.str.len_chars() > 10)
 
 
 def _number_role(run: _Run, role: str, c: nw.Expr, dtype: Any) -> nw.Expr:
@@ -1044,7 +1034,7 @@ def _distinct(lf: nw.LazyFrame[Any], mask: nw.Expr, column: str) -> list[Any]:
         .collect("polars")
         .to_native()
     )
-    return [_plain(v) for v in got[column].to_list()]
+    return [plain_value(v) for v in got[column].to_list()]
 
 
 def _mixed_text(role: str, n_offset: int, n_plain: int) -> Callable[[int], str]:
@@ -1060,7 +1050,7 @@ def _mixed_zones(run: _Run, counts: dict[str, int]) -> None:
         n_plain = counts.pop(f"{role}:plain", 0)
         if n_offset and n_plain:
             text = nw.col(run.raw_name(role))
-            minority = has_offset(text) if n_offset <= n_plain else _plain_iso(text)
+            minority = has_offset(text) if n_offset <= n_plain else has_plain_time(text)
             run.checks.append(
                 _Check(
                     f"{role}_mixed_timezones",
