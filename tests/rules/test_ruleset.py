@@ -670,3 +670,50 @@ def test_long_and_chains_evaluate(engine: str) -> None:
         RuleSet([Rule("r", condition)], mode="all").evaluate(make_native(engine, frame))
     )
     assert out.get_column("r").to_list() == [False, True, True]
+
+
+# -- relabelling -------------------------------------------------------------------------------
+def _tiers_with_translations() -> RuleSet:
+    return RuleSet(
+        [Rule("vip", "orders_90d >= 4", label="VIP"), Rule("active", "orders_90d >= 1")],
+        default="Regular",
+        translations={"zh": {"vip": "贵宾", "active": "活跃", "default": "普通会员"}},
+    )
+
+
+def test_relabel_by_language_keeps_ids_and_conditions() -> None:
+    rs = _tiers_with_translations()
+    zh = rs.relabel("zh")
+    assert zh.labels == ("贵宾", "活跃", "普通会员")
+    assert [r.id for r in zh.rules] == ["vip", "active"]
+    assert [r.when for r in zh.rules] == [r.when for r in rs.rules]
+    assert zh.fingerprint != rs.fingerprint  # labels are part of the output
+    features = pd.DataFrame({"customer_id": [1, 2, 3], "orders_90d": [5, 1, 0]})
+    en = rs.evaluate(features, label_column="tier")
+    cn = zh.evaluate(features, label_column="tier")
+    assert list(en["rule_id"]) == list(cn["rule_id"]) == ["vip", "active", "default"]
+    assert list(cn["tier"]) == ["贵宾", "活跃", "普通会员"]
+
+
+def test_relabel_with_a_partial_dict_keeps_other_labels() -> None:
+    rs = _tiers_with_translations().relabel({"vip": "Gold"})
+    assert rs.labels == ("Gold", "active", "Regular")
+
+
+def test_relabel_errors_name_the_known_languages_and_ids() -> None:
+    rs = _tiers_with_translations()
+    with pytest.raises(ConfigError, match=r"language 'fr'.*\['zh'\]"):
+        rs.relabel("fr")
+    with pytest.raises(ConfigError, match=r"\['gold'\] is not a rule id"):
+        rs.relabel({"gold": "Gold"})
+    with pytest.raises(ConfigError, match="translations\\['zh'\\]"):
+        RuleSet([Rule("a", "x > 1")], translations={"zh": {"b": "乙"}})
+    with pytest.raises(ConfigError, match="non-empty text"):
+        rs.relabel({"vip": ""})
+
+
+def test_translations_round_trip_through_dict() -> None:
+    rs = _tiers_with_translations()
+    again = RuleSet.from_dict(rs.to_dict())
+    assert again.translations == rs.translations
+    assert again.relabel("zh").labels == rs.relabel("zh").labels

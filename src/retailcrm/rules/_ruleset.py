@@ -78,6 +78,43 @@ def _check_on_null(instance: RuleSet, attribute: attrs.Attribute[Any], value: An
         raise bad_parameter("on_null", "RuleSet", "'false' or 'error'", value)
 
 
+def _to_translations(value: Any) -> dict[str, dict[str, str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise bad_parameter(
+            "translations", "RuleSet", "a dict of language -> {rule id: label}", value
+        )
+    out: dict[str, dict[str, str]] = {}
+    for lang, labels in value.items():
+        if not (isinstance(lang, str) and lang) or not isinstance(labels, Mapping):
+            raise bad_parameter(
+                "translations", "RuleSet", "a dict of language -> {rule id: label}", value
+            )
+        out[lang] = {str(k): v for k, v in labels.items()}
+    return out
+
+
+def _check_labels(labels: Mapping[str, Any], rule_set: RuleSet, *, where: str) -> None:
+    """Every key a rule id (or ``"default"`` when the set has a default); every label text."""
+    ids = [r.id for r in rule_set.rules]
+    allowed = [*ids, DEFAULT_RULE_ID] if rule_set.default is not None else ids
+    unknown = [k for k in labels if k not in allowed]
+    if unknown:
+        raise ConfigError(
+            f"{where}: {unknown} {'is not a rule id' if len(unknown) == 1 else 'are not rule ids'}"
+            f" of this rule set (its ids: {allowed}). Fix: key the labels by rule id."
+        )
+    bad = {k: v for k, v in labels.items() if not (isinstance(v, str) and v)}
+    if bad:
+        raise ConfigError(f"{where}: labels must be non-empty text; got {bad}.")
+
+
+def _check_translations(instance: RuleSet, attribute: attrs.Attribute[Any], value: Any) -> None:
+    for lang, labels in value.items():
+        _check_labels(labels, instance, where=f"RuleSet translations[{lang!r}]")
+
+
 def _check_column_name(name: str, value: Any) -> None:
     if not (isinstance(value, str) and value):
         raise bad_parameter(name, "RuleSet.evaluate", "a non-empty string", value)
@@ -103,6 +140,10 @@ class RuleSet:
         :class:`~retailcrm.exceptions.InvalidDataError` naming the rule, the missing columns
         and example keys — in mode ``"first"`` only where the rule had to decide the row. The
         check is one extra aggregation pass, computed at once even for lazy inputs.
+    translations : dict, optional
+        Labels in other languages: ``{"zh": {rule_id: label, "default": label}}``. They change
+        nothing until :meth:`relabel` is called with that language; ids not listed keep their
+        label. Every built-in scheme of retailcrm ships ``"zh"`` (Simplified Chinese).
 
     Raises
     ------
@@ -155,6 +196,14 @@ class RuleSet:
     default: str | None = attrs.field(default=None, kw_only=True, validator=_check_default)
     mode: Mode = attrs.field(default="first", kw_only=True, validator=_check_mode)
     on_null: OnNull = attrs.field(default="false", kw_only=True, validator=_check_on_null)
+    translations: dict[str, dict[str, str]] = attrs.field(
+        factory=dict,
+        kw_only=True,
+        converter=_to_translations,
+        validator=_check_translations,
+        eq=False,
+        hash=False,
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.mode == "all" and self.default is not None:
@@ -179,6 +228,65 @@ class RuleSet:
         if self.default is not None:
             out.append(self.default)
         return tuple(dict.fromkeys(out))
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages :meth:`relabel` accepts by name (the keys of ``translations``)."""
+        return tuple(self.translations)
+
+    def relabel(self, labels: str | Mapping[str, str]) -> RuleSet:
+        """The same rules with other labels: a language of ``translations``, or explicit ones.
+
+        Ids, conditions, order and policies are unchanged, so results in two languages join
+        on ``rule_id`` (only the label text differs, and so does :attr:`fingerprint`, which
+        covers labels).
+
+        Parameters
+        ----------
+        labels : str or dict
+            A language code of :attr:`translations` (e.g. ``"zh"``), or a dict
+            ``{rule_id: label}`` where the key ``"default"`` relabels the default. Rules not
+            named keep their label.
+
+        Raises
+        ------
+        ConfigError
+            An unknown language (the known ones are listed) or a key that is not a rule id.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from retailcrm.rules import Rule, RuleSet
+        >>> tiers = RuleSet(
+        ...     [Rule("vip", "orders_90d >= 4", label="VIP")],
+        ...     default="Regular",
+        ...     translations={"zh": {"vip": "贵宾", "default": "普通会员"}},
+        ... )
+        >>> features = pd.DataFrame({"customer_id": [1, 2], "orders_90d": [6, 0]})
+        >>> tiers.relabel("zh").evaluate(features)
+           customer_id label rule_id
+        0            1    贵宾     vip
+        1            2  普通会员  default
+        >>> tiers.relabel({"vip": "Gold"}).labels
+        ('Gold', 'Regular')
+        """
+        if isinstance(labels, str):
+            if labels not in self.translations:
+                known = sorted(self.translations) or "none"
+                raise ConfigError(
+                    f"RuleSet.relabel: no labels in language {labels!r}; this rule set has "
+                    f"translations for: {known}. Fix: pass one of those, or a dict "
+                    "{rule_id: label}."
+                )
+            mapping: Mapping[str, str] = self.translations[labels]
+        elif isinstance(labels, Mapping):
+            mapping = labels
+            _check_labels(mapping, self, where="RuleSet.relabel")
+        else:
+            raise bad_parameter("labels", "RuleSet.relabel", "a language code or a dict", labels)
+        rules = [attrs.evolve(r, label=mapping[r.id]) if r.id in mapping else r for r in self.rules]
+        default = mapping.get(DEFAULT_RULE_ID, self.default) if self.default is not None else None
+        return attrs.evolve(self, rules=rules, default=default)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -229,12 +337,15 @@ class RuleSet:
         >>> RuleSet([Rule("new", "tenure_days <= 30")], default="Other").to_dict()
         {'rules': [{'id': 'new', 'when': 'tenure_days <= 30'}], 'default': 'Other', 'mode': 'first', 'on_null': 'false'}
         """
-        return {
+        out: dict[str, Any] = {
             "rules": [r.to_dict() for r in self.rules],
             "default": self.default,
             "mode": self.mode,
             "on_null": self.on_null,
         }
+        if self.translations:
+            out["translations"] = {k: dict(v) for k, v in self.translations.items()}
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RuleSet:
@@ -264,7 +375,7 @@ class RuleSet:
         data = check_keys(
             data,
             owner="RuleSet",
-            allowed=("rules", "default", "mode", "on_null"),
+            allowed=("rules", "default", "mode", "on_null", "translations"),
             required=("rules",),
         )
         return cls(
@@ -272,6 +383,7 @@ class RuleSet:
             default=data.get("default"),
             mode=data.get("mode", "first"),
             on_null=data.get("on_null", "false"),
+            translations=data.get("translations"),
         )
 
     # -- evaluation ------------------------------------------------------------------------
