@@ -322,3 +322,54 @@ def test_partitioned_aggregation_gives_the_same_table(
     parts = to_polars(customer_features(native, as_of="2024-10-15", customers=customers))
     assert len(calls) > 3
     polars.testing.assert_frame_equal(parts, whole, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("groups", "absent"),
+    [
+        (("rfm",), ["orders_30d", "active_months_12", "top_category", "n_channels"]),
+        (["windows"], ["active_months_12", "top_category"]),
+        ("months", ["orders_30d", "top_channel"]),
+        (("rfm", "mix"), ["spend_365d", "consecutive_active_months"]),
+    ],
+)
+def test_feature_groups_are_the_full_tables_columns(
+    small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    groups: object,
+    absent: list[str],
+) -> None:
+    tx, customers, _ = small_retailer
+    full = customer_features(tx, as_of="2024-10-15", customers=customers)
+    part = customer_features(tx, as_of="2024-10-15", customers=customers, features=groups)  # type: ignore[arg-type]
+    assert not set(absent) & set(part.columns)
+    assert {"recency_days", "frequency", "monetary", "region"} <= set(part.columns)
+    assert list(part.columns) == [c for c in full.columns if c in set(part.columns)]
+    pd.testing.assert_frame_equal(part, full[list(part.columns)])
+
+
+def test_feature_groups_on_a_lazy_engine() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-03-01", "2024-02-10"]),
+            "amount": [10.0, 30.0, 5.0],
+        }
+    )
+    result = to_polars(
+        customer_features(make_native("polars-lazy", tx), as_of="2024-03-31", features=("rfm",))
+    )
+    assert result.columns == [
+        "customer_id", "first_purchase", "last_purchase", "recency_days", "frequency",
+        "monetary", "avg_order_value", "tenure_days", "mean_interpurchase_days", "refund_amount",
+    ]  # fmt: skip
+    assert result["recency_days"].to_list() == [30, 50]  # 31 Mar - 1 Mar; 31 Mar - 10 Feb
+
+
+def test_unknown_feature_group_is_a_config_error() -> None:
+    tx = pd.DataFrame(
+        {"customer_id": ["a"], "timestamp": pd.to_datetime(["2024-01-02"]), "amount": [1.0]}
+    )
+    with pytest.raises(ConfigError, match=r"'features' parameter .* among \['rfm', 'windows'"):
+        customer_features(tx, as_of="2024-03-31", features=("rfmm",))
+    with pytest.raises(ConfigError, match="'features' parameter"):
+        customer_features(tx, as_of="2024-03-31", features=())

@@ -10,7 +10,7 @@ import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
 from retailcrm._engine import columns_of, exact_quotient
-from retailcrm._params import check_windows
+from retailcrm._params import check_windows, parameter_error
 from retailcrm.data import (
     CustomerSchema,
     EventSchema,
@@ -40,6 +40,29 @@ __all__ = ["ReturnsPolicy", "customer_features", "customer_table", "purchase_occ
 _PLURAL = {"category": "categories", "channel": "channels"}
 #: Eager inputs with more lines than this are aggregated in partitions of customers.
 PARTITION_LINES = 4_000_000
+#: The feature groups ``customer_features(features=...)`` can ask for, in output order.
+FEATURE_GROUPS = ("rfm", "windows", "months", "mix")
+
+
+def check_feature_groups(groups: Any, *, owner: str) -> frozenset[str]:
+    """``features=`` as a set of group names (``None``: every group)."""
+    if groups is None:
+        return frozenset(FEATURE_GROUPS)
+    items = (groups,) if isinstance(groups, str) else groups
+    try:
+        chosen = list(items)
+    except TypeError:
+        chosen = [groups]
+    unknown = [g for g in chosen if g not in FEATURE_GROUPS]
+    if unknown or not chosen:
+        raise parameter_error(
+            "features",
+            owner,
+            f"None or a sequence of feature groups among {list(FEATURE_GROUPS)}",
+            groups,
+            fix="ask for the groups you need, e.g. features=('rfm',)",
+        )
+    return frozenset(chosen) | {"rfm"}
 
 
 def customer_features(
@@ -56,6 +79,7 @@ def customer_features(
     duplicates: Duplicates | None = None,
     events: Any = None,
     event_schema: EventSchema | None = None,
+    features: Sequence[str] | None = None,
 ) -> Any:
     """The customer feature table: one row per customer as of a date.
 
@@ -107,6 +131,16 @@ def customer_features(
         zero counts and ``False``.
     event_schema : EventSchema, optional
         Column mapping for ``events`` and the mapping of their labels onto event types.
+    features : sequence of str, optional
+        Compute only these feature groups (``None``, the default: all). ``"rfm"`` (always
+        included): dates, ``recency_days``, ``frequency``, ``monetary``,
+        ``avg_order_value``, ``tenure_days``, ``mean_interpurchase_days``, ``refund_amount``
+        and ``discount_rate``; ``"windows"``: ``orders_{w}d`` and ``spend_{w}d``;
+        ``"months"``: ``active_months_12`` and ``consecutive_active_months``; ``"mix"``:
+        category and channel mix. The side tables (``customers``, ``responses``,
+        ``events``) add their columns whenever they are given. ``features=("rfm",)`` is what
+        RFM scoring needs and skips the passes over lines the other groups cost (about
+        half the time on the benchmark data).
 
     Returns
     -------
@@ -167,12 +201,14 @@ def customer_features(
     wins = check_windows(windows, owner="customer_features")
     check_returns(returns, owner="customer_features")
     check_duplicates(duplicates, owner="customer_features")
+    groups = check_feature_groups(features, owner="customer_features")
     parse_as_of(as_of)  # required: raises ConfigError for None or garbage before any work
     prepared = prepare_transactions(tx, schema=schema, as_of=as_of, duplicates=duplicates)
     table = customer_table(
         prepared,
         windows=wins,
         returns=returns,
+        groups=groups,
         customers=_prepare_customers(customers, customer_schema, prepared),
         responses=_prepare_responses(responses, response_schema, prepared),
         events=None if events is None else prepare_event_side(events, event_schema, prepared),
@@ -188,15 +224,18 @@ def customer_table(
     customers: nw.LazyFrame[Any] | None = None,
     responses: nw.LazyFrame[Any] | None = None,
     events: nw.LazyFrame[Any] | None = None,
+    groups: frozenset[str] = frozenset(FEATURE_GROUPS),
 ) -> nw.LazyFrame[Any]:
     """The core of :func:`customer_features`: prepared lines (cut at their ``as_of``) and
     prepared side tables in, the feature table out as a narwhals LazyFrame sorted by
-    ``customer_id``. Nothing is validated or converted here; other cores call this one."""
+    ``customer_id``. Nothing is validated or converted here; other cores call this one.
+    ``groups`` (a subset of :data:`FEATURE_GROUPS`, ``"rfm"`` always computed) leaves out the
+    other groups' columns and the work they cost."""
     asof = prepared.as_of
     if asof is None:
         raise ConfigError("customer_table needs lines cut at an as_of: prepared.until(as_of).")
-    wins = tuple(sorted(windows))
-    table = _per_customer(prepared, asof, wins, returns)
+    wins = tuple(sorted(windows)) if "windows" in groups else ()
+    table = _per_customer(prepared, asof, wins, returns, groups)
     if customers is not None:
         table = _with_customers(table, customers, asof, wins)
     if responses is not None:
@@ -240,7 +279,11 @@ def _prepare_responses(
 
 
 def _per_customer(
-    prepared: PreparedTransactions, asof: AsOf, wins: tuple[int, ...], returns: ReturnsPolicy
+    prepared: PreparedTransactions,
+    asof: AsOf,
+    wins: tuple[int, ...],
+    returns: ReturnsPolicy,
+    groups: frozenset[str],
 ) -> Any:
     """The per-customer aggregates of the lines (before customers and responses are added).
 
@@ -250,20 +293,22 @@ def _per_customer(
     partition, so the result is the same; lazy callers keep one lazy plan.
     """
     if prepared.engine.is_lazy:
-        return _aggregate_all(prepared, asof, wins, returns, lambda frame: frame)
+        return _aggregate_all(prepared, asof, wins, returns, groups, lambda frame: frame)
     import polars as pl
 
     lines = prepared.frame.collect("polars").to_native()
     n_parts = -(-lines.height // PARTITION_LINES)
     if n_parts <= 1:
-        return _aggregate_all(prepared, asof, wins, returns, _materialise)
+        return _aggregate_all(prepared, asof, wins, returns, groups, _materialise)
     part = pl.col("customer_id").hash(seed=0) % n_parts
     lines = lines.with_columns(part.alias("__part"))
     tables = []
     for i in range(n_parts):
         chunk = lines.filter(pl.col("__part") == i).drop("__part")
         sub = attrs.evolve(prepared, frame=nw.from_native(chunk.lazy()))
-        tables.append(_aggregate_all(sub, asof, wins, returns, _materialise).collect("polars"))
+        tables.append(
+            _aggregate_all(sub, asof, wins, returns, groups, _materialise).collect("polars")
+        )
         del chunk, sub
     return nw.concat(tables, how="vertical").lazy()
 
@@ -277,13 +322,15 @@ def _aggregate_all(
     asof: AsOf,
     wins: tuple[int, ...],
     returns: ReturnsPolicy,
+    groups: frozenset[str],
     stage: Any,
 ) -> Any:
     occ = stage(purchase_occasions(prepared, returns=returns))
-    table = stage(_aggregate(occ, asof, wins, float(10**prepared.schema.currency_decimals)))
+    scale = float(10**prepared.schema.currency_decimals)
+    table = stage(_aggregate(occ, asof, wins, scale, months="months" in groups))
     del occ
     for role in ("category", "channel"):
-        if prepared.has(role):
+        if "mix" in groups and prepared.has(role):
             mix = stage(_mix(prepared, role, returns))
             table = table.join(mix, on="customer_id", how="left")
             table = table.with_columns(nw.col(f"n_{_PLURAL[role]}").fill_null(0))
@@ -295,7 +342,9 @@ def _money(minor: nw.Expr, scale: float) -> nw.Expr:
     return exact_quotient(minor.sum().cast(nw.Int64), scale)
 
 
-def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...], scale: float) -> Any:
+def _aggregate(
+    occ: Any, asof: AsOf, wins: tuple[int, ...], scale: float, *, months: bool = True
+) -> Any:
     buy = nw.col("is_purchase")
     buy_day = nw.when(buy).then(nw.col("day"))
     aggs = [
@@ -317,9 +366,34 @@ def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...], scale: float) -> Any
         aggs.append((buy & inside).cast(nw.Int64).sum().cast(nw.Int64).alias(f"orders_{w}d"))
         windowed = nw.when(inside).then(nw.col("net_minor")).otherwise(nw.lit(0, nw.Int64))
         aggs.append(_money(windowed, scale).alias(f"spend_{w}d"))
-    per_customer = occ.group_by("customer_id").agg(*aggs)
+    table = occ.group_by("customer_id").agg(*aggs)
+    if months:
+        table = table.join(_months(occ, asof), on="customer_id", how="left").with_columns(
+            nw.col("active_months_12").fill_null(0).cast(nw.Int64),
+            nw.col("consecutive_active_months").fill_null(0).cast(nw.Int64),
+        )
+    freq = nw.col("frequency")
+    table = table.with_columns(
+        recency_days=(nw.lit(asof.day) - nw.col("__last_day")).cast(nw.Int64),
+        avg_order_value=nw.when(freq > 0).then(nw.col("monetary") / freq).cast(nw.Float64),
+        mean_interpurchase_days=nw.when(freq > 1)
+        .then((nw.col("__last_day") - nw.col("__first_day")) / (freq - 1))
+        .cast(nw.Float64),
+        __start_day=nw.col("__first_day"),
+    ).drop("__first_day", "__last_day")
+    if "__discount" in table.collect_schema().names():
+        table = table.with_columns(
+            discount_rate=nw.when(nw.col("__list_amount") > 0)
+            .then(nw.col("__discount").cast(nw.Float64) / nw.col("__list_amount").cast(nw.Float64))
+            .cast(nw.Float64)
+        ).drop("__discount", "__list_amount")
+    return table
 
-    months = (
+
+def _months(occ: Any, asof: AsOf) -> Any:
+    """``active_months_12`` and ``consecutive_active_months`` of the buyers."""
+    buy = nw.col("is_purchase")
+    return (
         occ.filter(buy)
         .with_columns(ago=(nw.lit(asof.month) - month_number(nw.col("date"))).cast(nw.Int64))
         .select("customer_id", "ago")
@@ -335,25 +409,6 @@ def _aggregate(occ: Any, asof: AsOf, wins: tuple[int, ...], scale: float) -> Any
             .alias("consecutive_active_months"),
         )
     )
-    table = per_customer.join(months, on="customer_id", how="left")
-    freq = nw.col("frequency")
-    table = table.with_columns(
-        recency_days=(nw.lit(asof.day) - nw.col("__last_day")).cast(nw.Int64),
-        avg_order_value=nw.when(freq > 0).then(nw.col("monetary") / freq).cast(nw.Float64),
-        mean_interpurchase_days=nw.when(freq > 1)
-        .then((nw.col("__last_day") - nw.col("__first_day")) / (freq - 1))
-        .cast(nw.Float64),
-        active_months_12=nw.col("active_months_12").fill_null(0).cast(nw.Int64),
-        consecutive_active_months=nw.col("consecutive_active_months").fill_null(0).cast(nw.Int64),
-        __start_day=nw.col("__first_day"),
-    ).drop("__first_day", "__last_day")
-    if "__discount" in table.collect_schema().names():
-        table = table.with_columns(
-            discount_rate=nw.when(nw.col("__list_amount") > 0)
-            .then(nw.col("__discount").cast(nw.Float64) / nw.col("__list_amount").cast(nw.Float64))
-            .cast(nw.Float64)
-        ).drop("__discount", "__list_amount")
-    return table
 
 
 def _mix(prepared: PreparedTransactions, role: str, returns: ReturnsPolicy) -> Any:
@@ -413,10 +468,13 @@ def _with_customers(table: Any, frame: Any, asof: AsOf, wins: tuple[int, ...]) -
         [table.select("customer_id"), frame.select("customer_id")], how="vertical"
     ).unique()
     out = ids.join(table, on="customer_id", how="left").join(frame, on="customer_id", how="left")
-    zero_int = ["frequency", "active_months_12", "consecutive_active_months"] + [
-        f"orders_{w}d" for w in wins
+    present = set(out.collect_schema().names())
+    zero_int = ["frequency"] + [f"orders_{w}d" for w in wins]
+    zero_int += [
+        c
+        for c in ("active_months_12", "consecutive_active_months", "n_categories", "n_channels")
+        if c in present
     ]
-    zero_int += [c for c in ("n_categories", "n_channels") if c in out.collect_schema().names()]
     zero_float = ["monetary", "refund_amount"] + [f"spend_{w}d" for w in wins]
     start = nw.col("__start_day")
     return out.with_columns(
@@ -473,8 +531,7 @@ def _column_order(table: Any, wins: tuple[int, ...]) -> list[str]:
         "mean_interpurchase_days",
         *(f"orders_{w}d" for w in wins),
         *(f"spend_{w}d" for w in wins),
-        "active_months_12",
-        "consecutive_active_months",
+        *(c for c in ("active_months_12", "consecutive_active_months") if c in names),
         "refund_amount",
     ]
     if "discount_rate" in names:
