@@ -211,8 +211,8 @@ def floor_features(tx: Any, as_of: dt.date, windows: Sequence[int] = WINDOWS) ->
     return out
 
 
-def check_floor(n_customers: int = 2_000) -> str:
-    """Assert that the floor equals ``customer_features`` exactly (pandas and polars input).
+def check_transactions(n_customers: int = 2_000) -> Any:
+    """The floor check's sample: ``sample_data(n_customers, seed=7)`` with edge cases (pandas).
 
     Amounts are rounded to quarters, which binary floating point represents exactly, so that
     sums do not depend on the order in which an engine adds them up: a fully refunded order of
@@ -222,10 +222,7 @@ def check_floor(n_customers: int = 2_000) -> str:
     """
     import numpy as np
     import pandas as pd
-    import polars as pl
-    from polars.testing import assert_frame_equal
 
-    from retailcrm import customer_features
     from retailcrm.data import sample_data
 
     tx = sample_data(n_customers, seed=7).transactions
@@ -249,7 +246,18 @@ def check_floor(n_customers: int = 2_000) -> str:
             "discount": [0.0, 1.0, 0.0, 0.0],
         }
     )
-    tx = pd.concat([tx, edge], ignore_index=True)
+    return pd.concat([tx, edge], ignore_index=True)
+
+
+def check_floor(n_customers: int = 2_000) -> str:
+    """Assert that the floor equals ``customer_features`` exactly (pandas and polars input),
+    on :func:`check_transactions`."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from retailcrm import customer_features
+
+    tx = check_transactions(n_customers)
     ptx = pl.from_pandas(tx)
     dates = ("2023-03-15", "2024-06-30", AS_OF)
     for as_of in dates:
@@ -367,10 +375,23 @@ def _versions(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def run_worker(case: str, path: Path, as_of: str, result: Path) -> None:
-    """Load the input, run one case once, write the measurements as JSON to ``result``."""
-    fn = _case_function(case, as_of)  # imports happen before the baseline
-    library = CASES[case][1]
+def run_worker(
+    case: str,
+    path: Path,
+    as_of: str,
+    result: Path,
+    *,
+    case_function: Callable[[str, str], Callable[[Any], Any]] = _case_function,
+    cases: dict[str, tuple[str, str, str]] = CASES,
+    peer_packages: Sequence[str] = (),
+) -> None:
+    """Load the input, run one case once, write the measurements as JSON to ``result``.
+
+    Another script reuses this with its own ``case_function`` and ``cases`` table; a peer
+    case's versions are those of ``peer_packages`` (default: the package named like the case).
+    """
+    fn = case_function(case, as_of)  # imports happen before the baseline
+    library = cases[case][1]
     if library == "polars":
         import polars as pl
 
@@ -398,8 +419,8 @@ def run_worker(case: str, path: Path, as_of: str, result: Path) -> None:
     else:
         peak = _status_kib("VmHWM")
     names = ["retailcrm", "polars", "pandas", "narwhals", "pyarrow", "numpy"]
-    if CASES[case][0] == "peers":
-        names = [case, "pandas", "numpy", "scipy", "pyarrow"]
+    if cases[case][0] == "peers":
+        names = [*(peer_packages or [case]), "pandas", "numpy", "scipy", "pyarrow"]
     record = {
         "case": case,
         "seconds": seconds,
@@ -447,11 +468,13 @@ def ensure_data(n_customers: int) -> tuple[Path, dict[str, Any]]:
     return path, json.loads(path.with_suffix(".json").read_text())
 
 
-def measure(case: str, python: str, path: Path, timeout: float) -> dict[str, Any]:
-    """Run one case in a fresh subprocess; the record, or ``{"error": ...}``."""
+def measure(
+    case: str, python: str, path: Path, timeout: float, *, script: str = __file__
+) -> dict[str, Any]:
+    """Run one case in a fresh subprocess of ``script``; the record, or ``{"error": ...}``."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
-        cmd = [python, __file__, "--worker", case, "--input", str(path), "--result", str(result)]
+        cmd = [python, script, "--worker", case, "--input", str(path), "--result", str(result)]
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -511,7 +534,11 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]
     return out
 
 
-def results_table(summary: dict[str, dict[str, Any]], repeat: int) -> str:
+def results_table(
+    summary: dict[str, dict[str, Any]],
+    repeat: int,
+    cases: dict[str, tuple[str, str, str]] = CASES,
+) -> str:
     """Two markdown tables: time, then memory."""
     floor = summary.get("polars floor", {}).get("seconds")
     timing = [
@@ -525,7 +552,7 @@ def results_table(summary: dict[str, dict[str, Any]], repeat: int) -> str:
         "|---|---:|---:|---:|---:|---|",
     ]
     for case, s in summary.items():
-        what = CASES[case][2]
+        what = cases[case][2]
         if "error" in s:
             timing.append(f"| {case} | {what} | not run: {s['error']} | | | | | |")
             memory.append(f"| {case} | not run | | | | |")
@@ -616,15 +643,25 @@ def report(
     args: argparse.Namespace,
     floor_check: str,
     seconds: float,
+    *,
+    script: str = "benchmarks/bench_features.py",
+    cases: dict[str, tuple[str, str, str]] = CASES,
+    data: str = f"windows {WINDOWS}",
+    targets: Callable[[dict[str, dict[str, Any]]], str] = targets_table,
 ) -> str:
-    command = shlex.join(["python", "benchmarks/bench_features.py", *args.argv])
+    """The results section: the run, its environments and data, then the three tables.
+
+    ``floor_check`` completes "the floor equals retailcrm's output on …"; another script
+    passes its own ``script``, ``cases``, ``data`` (after "as of <date>, ") and ``targets``.
+    """
+    command = shlex.join(["python", script, *args.argv])
     main_versions = next(
-        (s["versions"] for c, s in summary.items() if CASES[c][0] == "main" and "versions" in s),
+        (s["versions"] for c, s in summary.items() if cases[c][0] == "main" and "versions" in s),
         {},
     )
     peer_versions: dict[str, str] = {}
     for c, s in summary.items():
-        if CASES[c][0] == "peers" and "versions" in s:
+        if cases[c][0] == "peers" and "versions" in s:
             peer_versions.update(s["versions"])
 
     def fmt(v: dict[str, str]) -> str:
@@ -643,7 +680,7 @@ def report(
             f"- **Peers' environment** (`{args.peers_python or 'not given'}`): "
             f"{fmt(peer_versions)}.",
             f"- **Data**: `sample_data({meta['customers']:_}, seed={meta['seed']})` — "
-            f"{meta['lines']:,} transaction lines, as of {AS_OF}, windows {WINDOWS}.",
+            f"{meta['lines']:,} transaction lines, as of {AS_OF}, {data}.",
             f"- **Floor check** (before timing): the floor equals retailcrm's output on "
             f"{floor_check}.",
             "- **Method**: every run is a fresh subprocess that imports its library, loads the "
@@ -655,77 +692,81 @@ def report(
             "processes used during the best run, as a share of the machine: the machine is "
             "shared, and a run with other load is slower than it should be.",
             "",
-            results_table(summary, args.repeat),
+            results_table(summary, args.repeat, cases),
             "",
-            targets_table(summary),
+            targets(summary),
         ]
     )
 
 
-def write_docs(section: str) -> None:
+def write_docs(
+    section: str, page: Path = DOCS_PAGE, title: str = "Benchmark: customer features"
+) -> None:
     """Replace the generated section of the docs page, keeping the hand-written text."""
     block = f"{START}\n{section}\n{END}"
-    if DOCS_PAGE.exists() and START in (text := DOCS_PAGE.read_text()) and END in text:
+    if page.exists() and START in (text := page.read_text()) and END in text:
         before, rest = text.split(START, 1)
         after = rest.split(END, 1)[1]
-        DOCS_PAGE.write_text(before + block + after)
+        page.write_text(before + block + after)
         return
-    DOCS_PAGE.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PAGE.write_text(f"# Benchmark: customer features\n\n{block}\n")
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(f"# {title}\n\n{block}\n")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(
-        description="Time and peak memory of customer_features against a polars floor and peers."
-    )
+def parse_args(
+    argv: list[str],
+    *,
+    description: str,
+    cases: dict[str, tuple[str, str, str]] = CASES,
+    page: Path = DOCS_PAGE,
+    peers: str = "lifetimes and pymc-marketing",
+) -> argparse.Namespace:
+    """The command line of a benchmark script; ``args.case_list``: the cases chosen."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--customers", type=int, default=1_000_000, help="sample size (1M)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case, best time kept (3)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 100k customers")
-    parser.add_argument("--peers-python", help="interpreter with lifetimes and pymc-marketing")
-    parser.add_argument("--cases", help="comma-separated subset of: " + ", ".join(CASES))
+    parser.add_argument("--peers-python", help=f"interpreter with {peers}")
+    parser.add_argument("--cases", help="comma-separated subset of: " + ", ".join(cases))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run (1800)")
-    parser.add_argument(
-        "--write-docs", action="store_true", help=f"write {DOCS_PAGE.relative_to(ROOT)}"
-    )
+    parser.add_argument("--write-docs", action="store_true", help=f"write {page.relative_to(ROOT)}")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.argv = argv
-    if args.worker:
-        run_worker(args.worker, args.input, AS_OF, args.result)
-        return 0
-    if args.generate:
-        run_generate(args.generate, args.input)
-        return 0
+    if args.worker or args.generate:
+        return args
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    cases = [c.strip() for c in args.cases.split(",")] if args.cases else list(CASES)
-    unknown = [c for c in cases if c not in CASES]
+    args.case_list = [c.strip() for c in args.cases.split(",")] if args.cases else list(cases)
+    unknown = [c for c in args.case_list if c not in cases]
     if unknown:
-        parser.error(f"unknown case(s) {unknown}; choose from {list(CASES)}")
-    n_customers = 100_000 if args.quick else args.customers
+        parser.error(f"unknown case(s) {unknown}; choose from {list(cases)}")
+    return args
 
-    t0 = time.perf_counter()
-    path, meta = ensure_data(n_customers)
-    print(f"data: {meta['lines']:,} lines, {n_customers:,} customers ({path.name})", flush=True)
-    floor_check = check_floor()
-    print(f"floor check: equal to customer_features on {floor_check}", flush=True)
 
+def run_cases(
+    args: argparse.Namespace,
+    path: Path,
+    *,
+    cases: dict[str, tuple[str, str, str]] = CASES,
+    script: str = __file__,
+) -> dict[str, list[dict[str, Any]]]:
+    """Measure ``args.case_list``, ``args.repeat`` times each, printing every run."""
     # round robin (floor, polars, pandas, peers, floor, ...): a busy spell on the machine then
     # hits every case alike instead of one case's runs
-    runs: dict[str, list[dict[str, Any]]] = {case: [] for case in cases}
+    runs: dict[str, list[dict[str, Any]]] = {case: [] for case in args.case_list}
     for i in range(args.repeat):
-        for case in cases:
+        for case in args.case_list:
             if runs[case] and "error" in runs[case][-1]:
                 continue
-            python = sys.executable if CASES[case][0] == "main" else args.peers_python
+            python = sys.executable if cases[case][0] == "main" else args.peers_python
             if python is None:
                 runs[case].append({"error": "pass --peers-python"})
                 continue
-            record = measure(case, python, path, args.timeout)
+            record = measure(case, python, path, args.timeout, script=script)
             runs[case].append(record)
             shown = record.get("error") or (
                 f"{record['seconds']:.2f} s (CPU {record['cpu_seconds']:.2f} s, background "
@@ -733,6 +774,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{_mib(record['peak_rss'] - record['rss_loaded'])} MiB"
             )
             print(f"  run {i + 1}/{args.repeat} {case}: {shown}", flush=True)
+    return runs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(
+        argv,
+        description="Time and peak memory of customer_features against a polars floor and peers.",
+    )
+    if args.worker:
+        run_worker(args.worker, args.input, AS_OF, args.result)
+        return 0
+    if args.generate:
+        run_generate(args.generate, args.input)
+        return 0
+    n_customers = 100_000 if args.quick else args.customers
+
+    t0 = time.perf_counter()
+    path, meta = ensure_data(n_customers)
+    print(f"data: {meta['lines']:,} lines, {n_customers:,} customers ({path.name})", flush=True)
+    floor_check = check_floor()
+    print(f"floor check: equal to customer_features on {floor_check}", flush=True)
+    runs = run_cases(args, path)
     section = report(summarise(runs), meta, args, floor_check, time.perf_counter() - t0)
     print()
     print(section)
