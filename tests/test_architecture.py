@@ -60,6 +60,8 @@ BLESSED_PRIVATE_IMPORTS: dict[str, dict[str, str]] = {
         "prepare_customers": "internal layer: the customers table, validated",
         "prepare_events": "internal layer: the behaviour events table, validated",
         "prepare_responses": "internal layer: the campaign responses table, validated",
+        "prepare_spend": "internal layer: the marketing spend table, validated (metrics: CAC)",
+        "same_engine_frame": "internal layer: a side table (segment labels) joinable with tx",
     },
     # features: "the only place lines become purchase occasions (per order for the feature table,
     # per day for the BTYD summary) ...; the feature table and the BTYD summary are built there"
@@ -324,11 +326,11 @@ def test_a_deliberate_cross_import_in_a_copy_of_the_library_fails(tmp_path: Path
     shutil.copytree(SRC, root, ignore=shutil.ignore_patterns("__pycache__"))
     assert layering_violations(root) == []
     metrics = root / "metrics"
-    metrics.mkdir()
-    (metrics / "__init__.py").write_text("")
-    (metrics / "_value.py").write_text("from retailcrm.models import BetaGeoModel\n")
+    metrics.mkdir(exist_ok=True)
+    (metrics / "__init__.py").touch()
+    (metrics / "_deliberate.py").write_text("from retailcrm.models import BetaGeoModel\n")
     assert layering_violations(root) == [
-        "retailcrm/metrics/_value.py:1: analysis packages never import each other "
+        "retailcrm/metrics/_deliberate.py:1: analysis packages never import each other "
         "(metrics imports retailcrm.models.BetaGeoModel); take the other's result as an argument"
     ]
 
