@@ -137,3 +137,11 @@ def test_every_program_round_trips(
     program = TierProgram(tiers=tiers, window=window, downgrade=downgrade, downgrade_step=step)
     assert TierProgram.from_dict(program.to_dict()) == program
     assert yaml.safe_load(yaml.safe_dump(program.to_dict())) == program.to_dict()
+
+
+def test_tiers_are_the_one_positional_argument_as_the_issue_writes_it() -> None:
+    # The contract: TierProgram(tiers, *, window=..., ...).
+    program = TierProgram(BOUTIQUE_PROGRAM.tiers, window="90d", base_tier="members")
+    assert program.ids == BOUTIQUE_PROGRAM.ids
+    with pytest.raises(TypeError):
+        TierProgram(BOUTIQUE_PROGRAM.tiers, "90d")  # type: ignore[misc]

@@ -135,3 +135,27 @@ def test_lines_without_order_id_form_customer_day_baskets() -> None:
         ("y", "x", 2),
     ]
     assert result["lift"].to_list() == pytest.approx([1.5, 1.5])
+
+
+def test_as_of_is_optional_and_none_means_every_line() -> None:
+    # The contract: category_affinity(tx, *, level="category", min_support=..., by=None).
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b", "c"],
+            "timestamp": pd.to_datetime(
+                ["2024-01-01", "2024-01-02", "2024-01-03", "2024-02-01", "2024-01-05"]
+            ),
+            "amount": [1.0, 1.0, 1.0, 1.0, 1.0],
+            "category": ["x", "y", "x", "y", "x"],
+        }
+    )
+    every_line = category_affinity(tx, min_support=0.1)
+    assert every_line.equals(category_affinity(tx, as_of="2024-12-31", min_support=0.1))
+    # x->y: baskets {a, b} of 3 hold both, support 2/3, confidence 2/3 (x in a, b, c).
+    row = every_line[(every_line["antecedent"] == "x") & (every_line["consequent"] == "y")]
+    assert row["support"].item() == pytest.approx(2 / 3)
+    assert row["confidence"].item() == pytest.approx(2 / 3)
+    # Cut before b's y line: only a holds both.
+    cut = category_affinity(tx, as_of="2024-01-31", min_support=0.1)
+    row = cut[(cut["antecedent"] == "x") & (cut["consequent"] == "y")]
+    assert row["support"].item() == pytest.approx(1 / 3)

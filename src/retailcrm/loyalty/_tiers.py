@@ -478,7 +478,9 @@ class TierProgram:
     True
     """
 
-    tiers: tuple[Tier, ...] = attrs.field(converter=_to_tiers, validator=_check_tiers)
+    tiers: tuple[Tier, ...] = attrs.field(
+        converter=_to_tiers, validator=_check_tiers, kw_only=False
+    )
     window: Window = attrs.field(factory=lambda: Window.rolling(365), converter=_to_window)
     upgrade: Literal["immediate"] = "immediate"
     downgrade: Downgrade = "grace"

@@ -23,7 +23,7 @@ _SEP = " + "
 def category_affinity(
     tx: Any,
     *,
-    as_of: Any,
+    as_of: Any = None,
     level: Literal["category", "product_id"] = "category",
     min_support: float = 0.01,
     max_size: int = 2,
@@ -40,8 +40,9 @@ def category_affinity(
     tx : dataframe
         Transaction lines of any supported engine, with a ``category`` (or ``product_id``)
         column.
-    as_of : date, datetime or ISO string
-        Lines after it are ignored (required).
+    as_of : date, datetime or ISO string, optional
+        Lines after it are ignored; ``None`` (the default) uses every line — there is no
+        hidden "today".
     level : {"category", "product_id"}
         The item whose co-occurrence is measured.
     min_support : float
