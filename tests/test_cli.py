@@ -18,15 +18,18 @@ def test_demo_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert "customers" in out and "300 total" in out
     assert "recency (days)" in out and "monetary (net spend)" in out
     assert "top categories by customers" in out
-    assert "segments (rule set " in out and "close friends" in out
     assert "BG/NBD          r=" in out and "12-month CLV    mean" in out
-    # the segment shares add up to 100%
-    shares = [
-        float(line.split("%")[0].split()[-1])
-        for line in out.split("segments (rule set")[1].split("predictive value")[0].splitlines()[1:]
-        if "%" in line
-    ]
-    assert abs(sum(shares) - 100.0) < 0.5
+    assert "headline KPIs" in out and "old_customer_revenue_share" in out
+    assert "NPS " in out and "adjusted-Wald 95% interval" in out
+    assert "LTV/CAC by acquisition channel" in out
+    # the RFM segment counts add up to every customer, the shares to 100%
+    block = out.split("RFM segments")[1].split("\n\n")[0].splitlines()[2:]
+    rows = [line for line in block if "%" in line and not line.strip().startswith("note")]
+    assert sum(int(line.split()[-3].replace(",", "")) for line in rows) == 300
+    assert abs(sum(float(line.split()[-2].rstrip("%")) for line in rows) - 100) < 0.6
+    # every customer has one tier
+    tiers = out.split("today's triggered actions")[1].split("trigger ")[0].splitlines()[2:]
+    assert sum(int(line.split()[-2].replace(",", "")) for line in tiers if "%" in line) == 300
 
 
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:

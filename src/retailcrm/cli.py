@@ -105,7 +105,7 @@ def run_demo(customers: int, seed: int, as_of: str | None) -> str:
     as_of = as_of or data.end.isoformat()
     report = validate_transactions(tx, as_of=as_of)
     cleaned, cleaning = clean_transactions(tx, as_of=as_of)
-    feats = customer_features(cleaned, as_of=as_of, customers=data.customers)
+    feats = customer_features(cleaned, as_of=as_of, customers=data.customers, events=data.events)
 
     buyers = feats[feats["frequency"] > 0]
     lines = [
@@ -135,39 +135,142 @@ def run_demo(customers: int, seed: int, as_of: str | None) -> str:
     ]
     top = buyers["top_category"].value_counts().head(5)
     lines += [f"  {name:<14}{count:>8,}" for name, count in top.items()]
-    lines += ["", *_segments_section(feats), "", *_clv_section(cleaned, as_of)]
+    clv = _clv_section(cleaned, as_of)  # first: it says when the sample is too small
+    lines += ["", *_kpi_section(cleaned, as_of)]
+    lines += ["", *_segments_section(feats)]
+    lines += ["", *_loyalty_section(feats, as_of)]
+    lines += ["", *_nps_section(data.surveys)]
+    lines += ["", *_cac_section(data, cleaned, feats, as_of)]
+    lines += ["", *clv]
     elapsed = time.perf_counter() - t0
     lines += ["", f"done in {elapsed:.1f} s"]
     return "\n".join(lines)
 
 
-#: The boutique case's groups (DOMAIN.md), as a first-match rule set over the feature table.
-DEMO_SEGMENTS = {
-    "rules": [
-        {
-            "id": "close_friends",
-            "when": "orders_90d >= 4 and avg_order_value >= 100",
-            "label": "close friends",
-        },
-        {"id": "potential", "when": "2 <= orders_90d <= 3", "label": "potential partners"},
-        {"id": "new", "when": "tenure_days <= 30", "label": "new"},
-        {"id": "to_awaken", "when": "orders_180d <= 1", "label": "to be awakened"},
-    ],
-    "default": "steady",
-}
+def _noted(call: Any) -> tuple[Any, list[str]]:
+    """Run ``call()``; data-quality warnings it raises become notes printed under a section
+    (the demo reports them instead of letting them scroll past)."""
+    from retailcrm.exceptions import DataQualityWarning
+
+    with warnings.catch_warnings(record=True, action="always", category=DataQualityWarning) as got:
+        result = call()
+    notes = [f"  note: {str(w.message).splitlines()[0]}" for w in got]
+    return result, notes
 
 
 def _segments_section(feats: Any) -> list[str]:
-    from retailcrm.rules import RuleSet
+    from retailcrm.segmentation import STANDARD_SEGMENTS, rfm_scores, segment
 
-    rules = RuleSet.from_dict(DEMO_SEGMENTS)
-    seg = rules.evaluate(feats, label_column="segment")
-    share = seg["segment"].value_counts(normalize=True)
-    out = [f"segments (rule set {rules.fingerprint}, first match wins)"]
-    for rule in rules.rules:
-        label = rule.effective_label
-        out.append(f"  {label:<22}{share.get(label, 0.0):>6.1%}   {rule.when}")
-    out.append(f"  {rules.default!s:<22}{share.get(rules.default, 0.0):>6.1%}   (no rule)")
+    scores, notes = _noted(lambda: rfm_scores(feats))
+    seg = segment(scores, STANDARD_SEGMENTS).merge(
+        feats[["customer_id", "monetary"]], on="customer_id"
+    )
+    table = seg.groupby("segment", sort=False).agg(
+        customers=("customer_id", "size"), revenue=("monetary", "sum")
+    )
+    table = table.sort_values("customers", ascending=False)
+    total, revenue = table["customers"].sum(), table["revenue"].sum()
+    out = [
+        f"RFM segments (5 quantile bins, STANDARD_SEGMENTS {STANDARD_SEGMENTS.fingerprint})",
+        f"  {'segment':<22}{'customers':>10}{'share':>8}{'revenue share':>15}",
+    ]
+    for name, row in table.iterrows():
+        out.append(
+            f"  {name!s:<22}{int(row['customers']):>10,}{row['customers'] / total:>8.1%}"
+            f"{row['revenue'] / revenue:>15.1%}"
+        )
+    return out + notes
+
+
+def _kpi_section(tx: Any, as_of: str) -> list[str]:
+    from retailcrm.metrics import kpi_summary
+
+    kpis = kpi_summary(tx, as_of=as_of, period="M")
+    out = [
+        "headline KPIs (this calendar month against the previous one)",
+        f"  {'':<28}{'current':>14}{'previous':>14}{'change':>9}",
+    ]
+    for _, row in kpis.iterrows():
+        rate = row["metric"] in ("repeat_purchase_rate", "old_customer_revenue_share")
+        money = row["metric"] in ("revenue", "aov")
+        fmt = (
+            (lambda v: f"{v:>14.1%}")
+            if rate
+            else (lambda v: f"{v:>14,.2f}")
+            if money
+            else (lambda v: f"{v:>14,.0f}")
+        )
+        change = row["relative_change"]
+        shown = "" if change != change else f"{change:>+9.1%}"  # NaN: no previous value
+        out.append(f"  {row['metric']:<28}{fmt(row['current'])}{fmt(row['previous'])}{shown}")
+    return out
+
+
+def _nps_section(surveys: Any) -> list[str]:
+    from retailcrm.metrics import net_promoter_score
+
+    nps = net_promoter_score(surveys).iloc[0]
+    return [
+        "net promoter score (adjusted-Wald 95% interval)",
+        f"  NPS {nps['nps']:+.1f}  [{nps['ci_low']:+.1f}, {nps['ci_high']:+.1f}]  from "
+        f"{int(nps['n']):,} answers: {nps['promoter_share']:.0%} promoters, "
+        f"{nps['detractor_share']:.0%} detractors",
+    ]
+
+
+def _cac_section(data: Any, tx: Any, feats: Any, as_of: str) -> list[str]:
+    from retailcrm.data import SpendSchema
+    from retailcrm.metrics import acquisition_cost, historical_value, ltv_to_cac
+
+    cac = acquisition_cost(
+        data.marketing_spend,
+        tx,
+        by=("channel",),
+        customers=data.customers,
+        as_of=as_of,
+        spend_schema=SpendSchema(period="month", amount="spend"),
+    )
+    value = historical_value(feats, margin=0.3).merge(
+        feats[["customer_id", "acquisition_channel"]], on="customer_id"
+    )
+    ltv = value.groupby("acquisition_channel")["historical_value"].mean()
+    cac = cac.assign(ltv=cac["channel"].map(ltv))
+    ratio = ltv_to_cac(cac["ltv"], cac["cac"])
+    out = [
+        "LTV/CAC by acquisition channel (LTV: historical gross profit per customer, margin 30%)",
+        f"  {'channel':<14}{'new':>7}{'CAC':>9}{'LTV':>9}{'LTV/CAC':>9}  band",
+    ]
+    for (_, row), (_, r) in zip(cac.iterrows(), ratio.iterrows(), strict=True):
+        out.append(
+            f"  {row['channel']:<14}{row['new_customers']:>7,}{row['cac']:>9.2f}"
+            f"{row['ltv']:>9.2f}{r['ratio']:>9.1f}  {r['band']}"
+        )
+    return out
+
+
+def _loyalty_section(feats: Any, as_of: str) -> list[str]:
+    from retailcrm.loyalty import BOUTIQUE_PROGRAM, BUILTIN_TRIGGERS, evaluate_triggers
+
+    tiers = BOUTIQUE_PROGRAM.assign(feats, as_of=as_of)
+    counts = tiers["tier"].value_counts()
+    out = [
+        "loyalty: the boutique programme (BOUTIQUE_PROGRAM) and today's triggered actions",
+        "  (close friends need an average order of 800, the boutique's; this shop's is ~100)",
+    ]
+    for tier in BOUTIQUE_PROGRAM.tiers:
+        n = int(counts.get(tier.id, 0))
+        out.append(f"  {tier.name:<22}{n:>8,}{n / len(tiers):>8.1%}")
+    have = set(feats.columns) | {"change", "grace_until"}
+    table = feats.merge(tiers[["customer_id", "change", "grace_until"]], on="customer_id")
+    usable = [t for t in BUILTIN_TRIGGERS if set(t.columns) <= have]
+    actions = evaluate_triggers(table, usable, as_of=as_of, holdout=0.1)
+    by_status = actions.groupby(["trigger", "status"]).size().unstack(fill_value=0)
+    out.append(f"  {'trigger':<22}" + "".join(f"{c:>11}" for c in by_status.columns))
+    for trigger, row in by_status.iterrows():
+        out.append(f"  {trigger!s:<22}" + "".join(f"{int(v):>11,}" for v in row))
+    skipped = [t.id for t in BUILTIN_TRIGGERS if t not in usable]
+    if skipped:
+        out.append(f"  (not evaluated, their columns are not in the demo: {', '.join(skipped)})")
     return out
 
 

@@ -140,6 +140,19 @@ class Trigger:
         """Why a customer qualifies: the description, else the condition."""
         return self.description or self.when
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the condition reads, so a caller can keep the triggers its feature
+        table can evaluate.
+
+        Examples
+        --------
+        >>> from retailcrm.loyalty import Trigger
+        >>> Trigger("vip", "orders_90d >= 4 and days_until(birthday) <= 7", "gift").columns
+        ('orders_90d', 'birthday')
+        """
+        return Rule(self.id, self.when).columns
+
     def relabel(self, language: str) -> Trigger:
         """The same trigger with its label in ``language`` (a key of ``translations``).
 
