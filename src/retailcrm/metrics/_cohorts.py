@@ -22,17 +22,24 @@ __all__ = ["cohort_cells", "cohort_matrix", "cohort_retention"]
 Mode = Literal["active", "active_or_later"]
 Value = Literal["customers", "revenue", "cumulative_revenue"]
 COLUMNS = ("cohort", "offset", "cohort_size", "value", "rate")
+_MODE_PART = {"active": "active", "active_or_later": "last"}
 
 
-def cohort_cells(occ: nw.LazyFrame[Any], cohort: Period, period: Period) -> dict[str, pl.DataFrame]:
-    """The engine's part of a cohort table: small aggregates, collected.
+def cohort_cells(
+    occ: nw.LazyFrame[Any],
+    cohort: Period,
+    period: Period,
+    parts: tuple[str, ...] = ("sizes", "active", "last", "revenue"),
+) -> dict[str, pl.DataFrame]:
+    """The engine's part of a cohort table: small aggregates, collected — only ``parts``.
 
     ``sizes`` (``cohort_no``, ``cohort_size``), ``active`` (``cohort_no``, ``offset``,
     ``customers``: customers with a purchase in that period), ``last`` (``cohort_no``,
     ``offset``, ``customers``: customers whose last purchase is at that offset) and
     ``revenue`` (``cohort_no``, ``offset``, ``revenue_minor``: net spend of every occasion,
     an occasion dated before the first purchase counting in offset 0). Customers without a
-    purchase have no cohort.
+    purchase have no cohort. The parts asked for are computed in one pass of the engine
+    (stacked into one small frame), so the occasions are built once.
     """
     buy = nw.col("is_purchase")
     first = (
@@ -68,8 +75,39 @@ def cohort_cells(occ: nw.LazyFrame[Any], cohort: Period, period: Period) -> dict
         nw.col("net_minor").sum().cast(nw.Int64).alias("revenue_minor")
     )
     sizes = first.group_by("cohort_no").agg(nw.len().cast(nw.Int64).alias("cohort_size"))
-    parts = {"sizes": sizes, "active": active, "last": last, "revenue": revenue}
-    return {k: v.collect("polars").to_native() for k, v in parts.items()}
+    queries = {
+        "sizes": sizes.select("cohort_no", nw.lit(0, nw.Int64).alias("offset"), "cohort_size"),
+        "active": active,
+        "last": last,
+        "revenue": revenue,
+    }
+    # One collect: the parts stacked as (part, cohort_no, offset, n) rows.
+    stacked = nw.concat(
+        [
+            queries[name].select(
+                nw.lit(name).alias("part"),
+                nw.col("cohort_no").cast(nw.Int64),
+                nw.col("offset").cast(nw.Int64),
+                nw.col(_VALUE[name]).cast(nw.Int64).alias("n"),
+            )
+            for name in parts
+        ],
+        how="vertical",
+    )
+    got = stacked.collect("polars").to_native()
+    out = {}
+    for name in parts:
+        part = got.filter(pl.col("part") == name).drop("part").rename({"n": _VALUE[name]})
+        out[name] = part.drop("offset") if name == "sizes" else part
+    return out
+
+
+_VALUE = {
+    "sizes": "cohort_size",
+    "active": "customers",
+    "last": "customers",
+    "revenue": "revenue_minor",
+}
 
 
 def _grid(sizes: pl.DataFrame, cohort: Period, period: Period, last_period: int) -> pl.DataFrame:
@@ -243,7 +281,8 @@ def cohort_retention(
     prepared = prepared_lines(
         tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner
     )
-    cells = cohort_cells(purchase_occasions(prepared, returns=returns), cohort, period)
+    need = ("sizes", "revenue") if value != "customers" else ("sizes", _MODE_PART[mode])
+    cells = cohort_cells(purchase_occasions(prepared, returns=returns), cohort, period, need)
     table = cohort_table(
         cells,
         cohort=cohort,
