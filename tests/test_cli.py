@@ -27,6 +27,9 @@ def test_demo_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
     rows = [line for line in block if "%" in line and not line.strip().startswith("note")]
     assert sum(int(line.split()[-3].replace(",", "")) for line in rows) == 300
     assert abs(sum(float(line.split()[-2].rstrip("%")) for line in rows) - 100) < 0.6
+    # every customer has one lifecycle stage
+    stages = out.split("lifecycle stages")[1].split("\n\n")[0].splitlines()[1:]
+    assert sum(int(line.split()[-2].replace(",", "")) for line in stages) == 300
     # every customer has one tier
     tiers = out.split("today's triggered actions")[1].split("trigger ")[0].splitlines()[2:]
     assert sum(int(line.split()[-2].replace(",", "")) for line in tiers if "%" in line) == 300

@@ -138,6 +138,7 @@ def run_demo(customers: int, seed: int, as_of: str | None) -> str:
     clv = _clv_section(cleaned, as_of)  # first: it says when the sample is too small
     lines += ["", *_kpi_section(cleaned, as_of)]
     lines += ["", *_segments_section(feats)]
+    lines += ["", *_lifecycle_section(feats, as_of)]
     lines += ["", *_loyalty_section(feats, as_of)]
     lines += ["", *_nps_section(data.surveys)]
     lines += ["", *_cac_section(data, cleaned, feats, as_of)]
@@ -180,6 +181,18 @@ def _segments_section(feats: Any) -> list[str]:
             f"{row['revenue'] / revenue:>15.1%}"
         )
     return out + notes
+
+
+def _lifecycle_section(feats: Any, as_of: str) -> list[str]:
+    from retailcrm.lifecycle import DEFAULT_POLICY, assign_stages
+
+    stages = assign_stages(feats, as_of=as_of)
+    counts = stages["stage"].value_counts()
+    out = [f"lifecycle stages (DEFAULT_POLICY {DEFAULT_POLICY.fingerprint}, first match wins)"]
+    for label in DEFAULT_POLICY.rules.labels:
+        n = int(counts.get(label, 0))
+        out.append(f"  {label:<22}{n:>8,}{n / len(stages):>8.1%}")
+    return out
 
 
 def _kpi_section(tx: Any, as_of: str) -> list[str]:
