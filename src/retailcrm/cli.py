@@ -1,4 +1,4 @@
-"""The ``retailcrm`` command: ``retailcrm demo``, ``retailcrm --version``.
+"""The ``retailcrm`` command: ``retailcrm demo``, ``retailcrm report``, ``retailcrm --version``.
 
 Errors reach the terminal as one clear line and exit code 2 (bad input) or 1 (anything else);
 ``--debug`` shows the traceback instead.
@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from retailcrm._report import add_report_parser, run_report
 from retailcrm._version import __version__
 from retailcrm.exceptions import ConfigError, InvalidDataError, RetailCRMError
 
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--as-of", default=None, help="analysis date, YYYY-MM-DD (default: last day of data)"
     )
+    add_report_parser(sub)  # `retailcrm report`: its arguments live with its code
     return parser
 
 
@@ -358,6 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             print(run_demo(args.customers, args.seed, args.as_of))
+        elif args.command == "report":
+            print(run_report(args))
         return 0
     except RetailCRMError as exc:
         if args.debug:
