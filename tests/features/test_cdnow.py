@@ -46,8 +46,13 @@ def test_features_agree_with_plain_pandas(cdnow: pd.DataFrame) -> None:
     as_of = dt.date(1998, 7, 1)
     got = customer_features(cdnow, as_of=as_of)
     assert len(got) == 23_570 and got["customer_id"].is_unique
-    ref = reference_features(cdnow, as_of)
-    assert_equal_data(got[ref.columns], ref)
+    # The plain-pandas reference loops over customers in Python: it checks every 4th customer
+    # (a customer's features depend on their own lines only), a quarter of the time.
+    ids = sorted(cdnow["customer_id"].unique())[::4]
+    ref = reference_features(cdnow[cdnow["customer_id"].isin(ids)], as_of)
+    assert len(ref) == len(ids) == 5_893
+    mine = got[got["customer_id"].isin(ids)].reset_index(drop=True)
+    assert_equal_data(mine[ref.columns], ref)
     # a few hand-checked facts about the cohort
     assert got["first_purchase"].min() == pd.Timestamp("1997-01-01")
     # the cohort joined in Q1 1997; a first *purchase* later than that means every Q1 day of
