@@ -209,6 +209,22 @@ def test_both_languages_have_the_same_sentences_and_placeholders() -> None:
         assert sorted(fields.findall(sentence)) == sorted(fields.findall(TEXT["zh"][key])), key
 
 
+def test_the_chinese_report_names_statuses_and_portrait_features_in_chinese(
+    reports: dict[str, Report],
+) -> None:
+    from retailcrm._report._i18n import FEATURE_NAMES_ZH, feature_names
+    from retailcrm.loyalty import STATUSES
+
+    assert all(f"status.{s}" in TEXT["zh"] for s in STATUSES)  # every status has a header
+    assert feature_names("zh", "recency_days +2.0 sd, n_categories -1.1 sd") == (
+        "最近购买距今天数 +2.0 sd，购买品类数 -1.1 sd"
+    )
+    assert feature_names("en", "recency_days +2.0 sd") == "recency_days +2.0 sd"
+    page = reports["zh"].html()
+    assert "已触达" in page and ">contacted<" not in page
+    assert any(name in page for name in FEATURE_NAMES_ZH.values())
+
+
 # ----------------------------------------------------------------------------------------------
 # A real browser
 # ----------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import attrs
 
 from retailcrm._dates import parse_as_of
 from retailcrm._params import check_choice, check_int
-from retailcrm._report._i18n import LANGS, Lang, text
+from retailcrm._report._i18n import LANGS, Lang, feature_names, text
 from retailcrm._report._load import Schemas
 from retailcrm._version import __version__
 from retailcrm.exceptions import (
@@ -500,7 +500,7 @@ class _Builder:
                 self.t(
                     "read.portrait",
                     segment=largest["segment"],
-                    distinguishing=largest["distinguishing"],
+                    distinguishing=feature_names(self.lang, largest["distinguishing"]),
                 )
             )
         figures = (
@@ -719,7 +719,7 @@ class _Builder:
         )
         statuses = sorted(actions["status"].unique()) if len(actions) else []
         labels = actions.drop_duplicates("trigger").set_index("trigger")["label"]
-        header = (self.t("trigger"), *statuses)
+        header = (self.t("trigger"), *(self.t(f"status.{st}") for st in statuses))
         rows = (
             tuple(
                 (

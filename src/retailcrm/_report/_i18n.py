@@ -45,6 +45,11 @@ TEXT: dict[str, dict[str, str]] = {
         "repurchase_rate": "Repurchase rate",
         "tier": "Tier",
         "trigger": "Trigger",
+        "status.contacted": "Contacted",
+        "status.holdout": "Holdout",
+        "status.capped": "Capped",
+        "status.no_consent": "No consent",
+        "status.cooldown": "Cooldown",
         "action": "Action",
         "group": "Group",
         "answers": "Answers",
@@ -175,6 +180,11 @@ TEXT: dict[str, dict[str, str]] = {
         "repurchase_rate": "复购率",
         "tier": "等级",
         "trigger": "触发规则",
+        "status.contacted": "已触达",
+        "status.holdout": "对照组",
+        "status.capped": "超出频次上限",
+        "status.no_consent": "未授权营销",
+        "status.cooldown": "冷却期内",
         "action": "动作",
         "group": "分组",
         "answers": "回答数",
@@ -272,6 +282,38 @@ TEXT: dict[str, dict[str, str]] = {
         "read.value_missing": "模型无法拟合：{problem}。",
     },
 }
+
+
+#: Feature-table columns as a Chinese reader names them (the segment portrait's
+#: distinguishing features); columns not listed keep their name.
+FEATURE_NAMES_ZH = {
+    "recency_days": "最近购买距今天数",
+    "frequency": "购买次数",
+    "monetary": "消费金额",
+    "avg_order_value": "客单价",
+    "tenure_days": "入会天数",
+    "mean_interpurchase_days": "平均回购间隔天数",
+    "active_months_12": "近12个月活跃月数",
+    "consecutive_active_months": "连续活跃月数",
+    "refund_amount": "退款金额",
+    "discount_rate": "折扣率",
+    "n_categories": "购买品类数",
+    "top_category_share": "首选品类占比",
+    "n_channels": "购买渠道数",
+    "top_channel_share": "首选渠道占比",
+    "response_rate": "营销响应率",
+}
+
+
+def feature_names(lang: Lang, listing: str) -> str:
+    """A portrait's ``distinguishing`` text ("recency_days +2.0 sd, ...") in ``lang``."""
+    if lang == "en":
+        return listing
+    parts = []
+    for part in listing.split(", "):
+        name, _, rest = part.partition(" ")
+        parts.append(f"{FEATURE_NAMES_ZH.get(name, name)} {rest}".strip())
+    return "，".join(parts)
 
 
 def text(lang: Lang, key: str, *args: Any, **values: Any) -> str:
