@@ -130,12 +130,31 @@ class Engine:
                 return con.from_arrow(table.to_arrow())
             return duckdb.from_arrow(table.to_arrow())
         if self.kind == "spark":
-            return like.sparkSession.createDataFrame(table.to_pandas())
+            return _spark_frame(like.sparkSession, table)
         return table.lazy()
 
     def collect_small(self, frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
         """Collect a *small* result (a summary, a few example rows) into polars."""
         return frame.collect("polars")
+
+
+def _spark_frame(session: Any, table: Any) -> Any:
+    """A small eager polars ``table`` as a Spark DataFrame of ``session``.
+
+    Through Arrow, so that the schema comes from the table's dtypes: an empty result or an
+    all-null column keeps its type (inferring the schema from pandas rows fails on both).
+    Categoricals go as strings (Spark has no dictionary type).
+    """
+    import polars as pl
+
+    strings = [
+        pl.col(name).cast(pl.String)
+        for name, dtype in table.schema.items()
+        if dtype == pl.Categorical or isinstance(dtype, pl.Enum)
+    ]
+    if strings:
+        table = table.with_columns(strings)
+    return session.createDataFrame(table.to_arrow())
 
 
 def unique_name(base: str, taken: Any) -> str:
