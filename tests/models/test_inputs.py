@@ -85,3 +85,35 @@ def test_weights_validation() -> None:
         validate_weights([1.0, -1.0], 2)
     with pytest.raises(ConfigError, match="one weight"):
         validate_weights([1.0], 2)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_duckdb_and_spark_fits_collect_distinct_rows_counted_in_the_engine(engine: str) -> None:
+    """On DuckDB and Spark a fit reads the distinct summary rows and their customer counts
+    (computed in the engine, so the driver gets a few rows however many customers there
+    are), and gives the fit of the whole table."""
+    from helpers import make_native
+    from retailcrm.data import sample_data
+    from retailcrm.models import BetaGeoModel, GammaGammaModel, btyd_summary
+    from retailcrm.models._inputs import unique_rows
+
+    tx = sample_data(400, seed=3).transactions
+    summary = btyd_summary(tx, observation_end="2024-12-31", time_unit="W")
+    native = make_native(engine, summary)
+    merged = unique_rows(native, ["frequency", "recency", "T"])
+    assert merged is not None
+    data, counts = merged
+    got = sorted(zip(data["frequency"], data["recency"], data["T"], counts, strict=True))
+    expected = summary.groupby(["frequency", "recency", "T"]).size().reset_index()
+    assert got == [tuple(map(float, row)) for row in expected.itertuples(index=False)]
+    assert unique_rows(summary, ["frequency", "recency", "T"]) is None  # pandas: row by row
+
+    whole, engine_fit = BetaGeoModel().fit(summary), BetaGeoModel().fit(native)
+    assert engine_fit.params_ == pytest.approx(whole.params_, rel=1e-9)
+    assert engine_fit.n_customers_ == len(summary)
+    assert len(counts) < len(summary)  # some customers share a row
+    buyers = summary[summary["frequency"] > 0]
+    gg_whole = GammaGammaModel().fit(buyers)
+    gg_engine = GammaGammaModel().fit(make_native(engine, buyers))
+    assert gg_engine.params_ == pytest.approx(gg_whole.params_, rel=1e-9)
+    assert gg_engine.n_customers_ == len(buyers)

@@ -23,7 +23,13 @@ from scipy import special
 
 from retailcrm.exceptions import IdentifiabilityWarning, InvalidDataError, format_rows
 from retailcrm.models._base import LOG_BOUND, BaseFitter, caller_stacklevel
-from retailcrm.models._inputs import FloatArray, summary_arrays, summary_input, validate_weights
+from retailcrm.models._inputs import (
+    FloatArray,
+    summary_arrays,
+    summary_input,
+    unique_rows,
+    validate_weights,
+)
 from retailcrm.models._keyed import read_keyed
 
 __all__ = ["GammaGammaModel"]
@@ -156,6 +162,13 @@ class GammaGammaModel(BaseFitter):
         ...
         retailcrm.exceptions.InvalidDataError: GammaGammaModel.fit: frequency is 0 at row [0] ...
         """
+        if weights is None:  # DuckDB / Spark: distinct rows counted in the engine
+            frame, _ = summary_input(
+                summary, _COLUMNS, {"frequency": frequency, "monetary_value": monetary_value}
+            )
+            merged = unique_rows(frame, _COLUMNS)
+            if merged is not None:
+                summary, frequency, monetary_value, weights = merged[0], None, None, merged[1]
         data = _repeat_buyers(summary, frequency, monetary_value)
         spend = _constant_spend(data, weights) if not self.penalizer else None
         if spend is not None:

@@ -220,6 +220,49 @@ def _from_frame(
     return {c: np.array(v, dtype=np.float64) for c, v in small_to_numpy(df, columns).items()}
 
 
+def unique_rows(
+    summary: Any, columns: Sequence[str], aliases: Mapping[str, str] | None = None
+) -> tuple[dict[str, FloatArray], FloatArray] | None:
+    """A DuckDB or Spark summary's distinct rows and how many customers share each, counted in
+    the engine; ``None`` for any other input (read row by row, then merged in numpy).
+
+    A model's likelihood depends on a customer only through their summary row, so fitting on
+    the distinct (x, t_x, T) rows weighted by their counts is the same fit — and what reaches
+    the driver is a few thousand rows, however many customers the table holds.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from retailcrm.models._inputs import unique_rows
+    >>> rel = duckdb.sql("SELECT * FROM (VALUES (0, 0.0), (2, 3.0), (0, 0.0)) t(frequency, T)")
+    >>> data, counts = unique_rows(rel, ["frequency", "T"])
+    >>> order = data["frequency"].argsort()
+    >>> data["frequency"][order], counts[order]
+    (array([0., 2.]), array([2., 1.]))
+    """
+    from retailcrm._engine import engine_of, lazy_frame, small_to_numpy
+
+    try:
+        engine = engine_of(summary, name="summary")
+    except Exception:  # not a frame: arrays, mappings and friends take the other path
+        return None
+    if engine.kind not in ("duckdb", "spark"):
+        return None
+    sources, missing = _resolve_names(frame_columns(summary), columns, aliases)
+    if missing:
+        return None  # the row-by-row path raises the error that names them
+    lf, engine = lazy_frame(summary, name="summary", columns=list(sources.values()))
+    count = "__customers" if "__customers" not in columns else "__customers_"
+    small = engine.collect_small(
+        lf.select([nw.col(src).cast(nw.Float64).alias(c) for c, src in sources.items()])
+        .group_by(*columns)
+        .agg(nw.len().cast(nw.Float64).alias(count))
+    )
+    arrays = small_to_numpy(small, [*columns, count])
+    data = {c: np.asarray(arrays[c], dtype=np.float64) for c in columns}
+    return data, np.asarray(arrays[count], dtype=np.float64)
+
+
 def summary_arrays(
     summary: Any = None,
     columns: Sequence[str] = ("frequency", "recency", "T"),

@@ -51,6 +51,7 @@ from retailcrm.models._inputs import (
     check_lengths,
     summary_arrays,
     summary_input,
+    unique_rows,
 )
 from retailcrm.models._keyed import read_keyed
 from retailcrm.models._summary import TimeUnit, check_time_unit
@@ -166,6 +167,13 @@ class TransactionModel(BaseFitter):
             if not self._continuous:
                 raise self._no_time_unit(owner)
             check_time_unit(time_unit, owner=owner)
+        frame, _ = summary_input(summary, self._columns, arrays, aliases=self._aliases)
+        merged = unique_rows(frame, self._columns, self._aliases) if weights is None else None
+        if merged is not None:  # DuckDB / Spark: distinct rows counted in the engine
+            given: dict[str, Any] = dict(merged[0])
+            data = summary_arrays(None, self._columns, **given)
+            self._check_summary(data)
+            return self._fit_data(data, merged[1], fitted={"time_unit_": time_unit})
         data, _ = self._summary(summary, arrays, keyed=False, owner=owner)
         return self._fit_data(data, weights, fitted={"time_unit_": time_unit})
 
