@@ -699,18 +699,45 @@ def report(
     )
 
 
+DOCS_LABEL: str | None = None  # set by parse_args from --docs-label
+
+
 def write_docs(
     section: str, page: Path = DOCS_PAGE, title: str = "Benchmark: customer features"
 ) -> None:
-    """Replace the generated section of the docs page, keeping the hand-written text."""
-    block = f"{START}\n{section}\n{END}"
-    if page.exists() and START in (text := page.read_text()) and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
+    """Replace the generated section of the docs page, keeping the hand-written text.
+
+    With ``--docs-label`` (e.g. "1M lines", as ``run_all.py`` passes), the section has its
+    own markers and, the first time, its own heading "Results: <label>" at the end of the
+    page; without it, the page's main results section is replaced.
+    """
+    start, end = START, END
+    if DOCS_LABEL:
+        start = START.replace("results:", f"results:{DOCS_LABEL}:")
+        end = END.replace("results:", f"results:{DOCS_LABEL}:")
+    block = f"{start}\n{section}\n{end}"
+    if page.exists() and start in (text := page.read_text()) and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
         page.write_text(before + block + after)
+        return
+    if page.exists() and DOCS_LABEL:
+        page.write_text(
+            page.read_text().rstrip("\n") + f"\n\n## Results: {DOCS_LABEL}\n\n{block}\n"
+        )
         return
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(f"# {title}\n\n{block}\n")
+
+
+LINES_PER_CUSTOMER = 12.04  # sample_data: 12,036,559 lines for 1,000,000 customers
+
+
+def _size(text: str) -> int:
+    """``"10M"``, ``"1.5M"``, ``"200k"`` or ``"250000"`` as a number."""
+    text = text.strip().upper().replace("_", "")
+    scale = {"K": 1_000, "M": 1_000_000}.get(text[-1:], 1)
+    return round(float(text.rstrip("KM")) * scale)
 
 
 def parse_args(
@@ -725,11 +752,19 @@ def parse_args(
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--customers", type=int, default=1_000_000, help="sample size (1M)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case, best time kept (3)")
+    parser.add_argument(
+        "--lines",
+        help="sample size in transaction lines instead (e.g. 1M, 10M: about 12 per customer)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 100k customers")
     parser.add_argument("--peers-python", help=f"interpreter with {peers}")
     parser.add_argument("--cases", help="comma-separated subset of: " + ", ".join(cases))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run (1800)")
     parser.add_argument("--write-docs", action="store_true", help=f"write {page.relative_to(ROOT)}")
+    parser.add_argument(
+        "--docs-label", help="with --write-docs: write a section of its own (e.g. '1M lines')"
+    )
+    parser.add_argument("--runs-json", type=Path, help="also write every run's record here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
@@ -738,6 +773,10 @@ def parse_args(
     args.argv = argv
     if args.worker or args.generate:
         return args
+    global DOCS_LABEL
+    DOCS_LABEL = args.docs_label
+    if args.lines:
+        args.customers = round(_size(args.lines) / LINES_PER_CUSTOMER)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     args.case_list = [c.strip() for c in args.cases.split(",")] if args.cases else list(cases)
@@ -774,6 +813,8 @@ def run_cases(
                 f"{_mib(record['peak_rss'] - record['rss_loaded'])} MiB"
             )
             print(f"  run {i + 1}/{args.repeat} {case}: {shown}", flush=True)
+    if args.runs_json:
+        args.runs_json.write_text(json.dumps({"path": str(path), "runs": runs}))
     return runs
 
 
