@@ -113,6 +113,7 @@ def index_page(
     from bench_features import _machine, _versions
 
     versions = _versions(["retailcrm", "polars", "pandas", "narwhals", "duckdb", "pyarrow"])
+    versions.pop("python", None)
     command = shlex.join(["python", "benchmarks/run_all.py", *args.argv])
     lines = [
         f"Run on {dt.date.today():%Y-%m-%d} with `{command}` ({minutes:.0f} min in all).",
