@@ -98,7 +98,7 @@ class Engine:
         if self.is_lazy:
             lf = frame.lazy() if isinstance(frame, nw.DataFrame) else frame
             return lf.to_native()
-        df = frame.collect("polars") if isinstance(frame, nw.LazyFrame) else frame
+        df = collect_polars(frame) if isinstance(frame, nw.LazyFrame) else frame
         pl_df = df.to_native()
         if self.kind == "polars":
             return pl_df
@@ -135,7 +135,21 @@ class Engine:
 
     def collect_small(self, frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
         """Collect a *small* result (a summary, a few example rows) into polars."""
-        return frame.collect("polars")
+        return collect_polars(frame)
+
+
+def collect_polars(frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
+    """Run a lazy plan and bring its (small) result into polars: the one way internal results
+    leave a lazy frame (use it as ``frame.pipe(collect_polars)``).
+
+    A polars plan runs on polars' streaming engine, which reads a ``scan_parquet`` source in
+    batches, so a check over a table larger than memory stays within memory (polars runs the
+    parts of a plan it cannot stream in memory, by itself). DuckDB and Spark plans run in
+    their own engine; only the result is converted.
+    """
+    if frame.implementation is nw.Implementation.POLARS:
+        return frame.collect("polars", engine="streaming")
+    return frame.collect("polars")
 
 
 def _spark_frame(session: Any, table: Any) -> Any:
@@ -205,7 +219,7 @@ def small_to_numpy(frame: Any, columns: Sequence[str]) -> dict[str, Any]:
 
     nw_frame = frame if isinstance(frame, nw.DataFrame | nw.LazyFrame) else nw.from_native(frame)
     if isinstance(nw_frame, nw.LazyFrame):
-        nw_frame = nw_frame.collect("polars")
+        nw_frame = collect_polars(nw_frame)
     return {c: np.asarray(nw_frame.get_column(c).to_numpy()) for c in columns}
 
 

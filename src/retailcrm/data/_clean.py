@@ -7,6 +7,7 @@ from typing import Any, Literal
 import attrs
 import narwhals.stable.v2 as nw
 
+from retailcrm._engine import collect_polars
 from retailcrm._params import check_choice
 from retailcrm.data._prepare import (
     Inspector,
@@ -239,7 +240,7 @@ def _clean_eager(
 ) -> tuple[Any, CleaningReport]:
     import polars as pl
 
-    frame = canon.collect("polars")
+    frame = canon.pipe(collect_polars)
     n_in = len(frame)
     _, _, keep_first = duplicate_lines(tx, engine)  # the one detection of exact repeats
     dup_series = pl.Series(~keep_first, dtype=pl.Boolean)
@@ -297,7 +298,7 @@ def _clean_lazy(
     work = work.with_columns(nw.col("timestamp").dt.date().alias("date"))
 
     def count(f: Any) -> int:
-        return int(f.select(nw.len().alias("n")).collect("polars").item(0, "n"))
+        return int(f.select(nw.len().alias("n")).pipe(collect_polars).item(0, "n"))
 
     n_in = count(work)
     actions = []
@@ -316,7 +317,7 @@ def _clean_lazy(
                     m.cast(nw.Int64).sum().alias("n"),
                     nw.when(m).then(nw.col("amount")).otherwise(nw.lit(0.0)).sum().alias("total"),
                 )
-                .collect("polars")
+                .pipe(collect_polars)
                 .to_native()
                 .row(0, named=True)
             )

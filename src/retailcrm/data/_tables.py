@@ -46,7 +46,14 @@ from retailcrm._clock import (
     is_iso_text,
     wall_clock,
 )
-from retailcrm._engine import Engine, columns_of, engine_of, missing_columns_error, pandas_to_polars
+from retailcrm._engine import (
+    Engine,
+    collect_polars,
+    columns_of,
+    engine_of,
+    missing_columns_error,
+    pandas_to_polars,
+)
 from retailcrm.data._report import Problem, ValidationReport, plain_value
 from retailcrm.data._schema import (
     EVENT_TYPES,
@@ -973,7 +980,7 @@ def _count(run: _Run, lf: nw.LazyFrame[Any]) -> dict[str, int]:
         m.fill_null(value=False).cast(nw.Int64).sum().alias(k) for k, m in run.tallies.items()
     ]
     try:
-        row = lf.select(*exprs).collect("polars").to_native().row(0, named=True)
+        row = lf.select(*exprs).pipe(collect_polars).to_native().row(0, named=True)
     except (InvalidDataError, ConfigError):
         raise
     except Exception as exc:  # an engine's parser refusing a value that passed the pattern
@@ -1000,7 +1007,7 @@ def _examples(
         row = f"{run.prefix}_row"
         value = run.value(role) if role else None
         picked = nw.from_native(native.with_row_index(row)).filter(mask).head(N_EXAMPLES)
-        got = picked.select(row, *([value] if value else [])).collect("polars").to_native()
+        got = picked.select(row, *([value] if value else [])).pipe(collect_polars).to_native()
         positions = got[row].to_list()
         rows = [index[p] for p in positions] if index is not None else positions
         return rows, (got[value].to_list() if value else []), "value"
@@ -1016,7 +1023,7 @@ def _examples(
             .unique()
             .sort(col)
             .head(N_EXAMPLES)
-            .collect("polars")
+            .pipe(collect_polars)
             .to_native()
         )
         if got.height:
@@ -1031,7 +1038,7 @@ def _distinct(lf: nw.LazyFrame[Any], mask: nw.Expr, column: str) -> list[Any]:
         .unique()
         .sort(column)
         .head(N_EXAMPLES)
-        .collect("polars")
+        .pipe(collect_polars)
         .to_native()
     )
     return [plain_value(v) for v in got[column].to_list()]
@@ -1071,7 +1078,7 @@ def _duplicates(run: _Run, lf: nw.LazyFrame[Any], index: Any) -> None:
     if run.engine.has_row_labels:
         import polars as pl
 
-        native = lf.select("customer_id").collect("polars").to_native()
+        native = lf.select("customer_id").pipe(collect_polars).to_native()
         repeat = native.select(
             ~pl.col("customer_id").is_first_distinct() & pl.col("customer_id").is_not_null()
         ).to_series()
@@ -1085,12 +1092,12 @@ def _duplicates(run: _Run, lf: nw.LazyFrame[Any], index: Any) -> None:
     else:
         per_id = lf.filter(~key.is_null()).group_by("customer_id").agg(nw.len().alias("n"))
         dup = per_id.filter(nw.col("n") > 1)
-        got = dup.select((nw.col("n") - 1).sum().alias("n")).collect("polars")
+        got = dup.select((nw.col("n") - 1).sum().alias("n")).pipe(collect_polars)
         n = int(got.item(0, "n") or 0)
         if not n:
             return
         ids = dup.select("customer_id").sort("customer_id").head(N_EXAMPLES)
-        rows, examples = [], ids.collect("polars").to_native()["customer_id"].to_list()
+        rows, examples = [], ids.pipe(collect_polars).to_native()["customer_id"].to_list()
         examples_of = "customer_id"
     run.add(
         "duplicate_customers",

@@ -9,7 +9,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, month_number, parse_as_of
-from retailcrm._engine import columns_of, exact_quotient
+from retailcrm._engine import collect_polars, columns_of, exact_quotient
 from retailcrm._params import check_windows, parameter_error
 from retailcrm.data import (
     CustomerSchema,
@@ -296,7 +296,7 @@ def _per_customer(
         return _aggregate_all(prepared, asof, wins, returns, groups, lambda frame: frame)
     import polars as pl
 
-    lines = prepared.frame.collect("polars").to_native()
+    lines = prepared.frame.pipe(collect_polars).to_native()
     n_parts = -(-lines.height // PARTITION_LINES)
     if n_parts <= 1:
         return _aggregate_all(prepared, asof, wins, returns, groups, _materialise)
@@ -307,14 +307,14 @@ def _per_customer(
         chunk = lines.filter(pl.col("__part") == i).drop("__part")
         sub = attrs.evolve(prepared, frame=nw.from_native(chunk.lazy()))
         tables.append(
-            _aggregate_all(sub, asof, wins, returns, groups, _materialise).collect("polars")
+            _aggregate_all(sub, asof, wins, returns, groups, _materialise).pipe(collect_polars)
         )
         del chunk, sub
     return nw.concat(tables, how="vertical").lazy()
 
 
 def _materialise(frame: Any) -> Any:
-    return frame.collect("polars").lazy()
+    return frame.pipe(collect_polars).lazy()
 
 
 def _aggregate_all(

@@ -11,7 +11,7 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from retailcrm._dates import AsOf, parse_as_of
-from retailcrm._engine import columns_of, unique_name
+from retailcrm._engine import collect_polars, columns_of, unique_name
 from retailcrm._params import parameter_error
 from retailcrm.data import CustomerSchema, TransactionSchema
 from retailcrm.data._prepare import (
@@ -158,14 +158,14 @@ def stage_history(
     local: Iterable[nw.LazyFrame[Any]]
     if prepared.engine.is_lazy:  # one query for every date
         tables = [features_at(i) for i in range(len(parsed))]
-        everything = nw.concat(tables, how="vertical").collect("polars")
+        everything = nw.concat(tables, how="vertical").pipe(collect_polars)
         local = [everything.filter(nw.col(step) == i).lazy() for i in range(len(parsed))]
     else:  # one date at a time: only one date's features are in memory
-        local = (features_at(i).collect("polars").lazy() for i in range(len(parsed)))
+        local = (features_at(i).pipe(collect_polars).lazy() for i in range(len(parsed)))
     previous: nw.LazyFrame[Any] | None = None
     parts = []
     for (_, asof), features in zip(parsed, local, strict=True):
-        stages = stage_table(features.drop(step), previous, rules, asof).collect("polars")
+        stages = stage_table(features.drop(step), previous, rules, asof).pipe(collect_polars)
         parts.append(stages.with_columns(nw.lit(asof.date, nw.Date).alias("date")))
         previous = as_previous(stages.lazy())
     history = nw.concat(parts, how="vertical").select(*HISTORY_COLUMNS)

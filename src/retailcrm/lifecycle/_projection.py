@@ -9,7 +9,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import polars as pl
 
-from retailcrm._engine import engine_of
+from retailcrm._engine import collect_polars, engine_of
 from retailcrm._params import check_int, check_number, parameter_error
 from retailcrm.exceptions import ConfigError, MissingColumnsError
 from retailcrm.lifecycle._transitions import ENTERED, EXITED
@@ -24,7 +24,7 @@ def transition_probabilities(matrix: Any, *, owner: str) -> tuple[list[str], np.
     at the start stays where it is (its row is the identity's)."""
     frame = nw.from_native(matrix)
     if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect("polars")
+        frame = frame.pipe(collect_polars)
     table = frame.to_polars() if hasattr(frame, "to_polars") else frame.to_native()
     names = list(table.columns)
     missing = [c for c in ("from", "statistic", EXITED) if c not in names]

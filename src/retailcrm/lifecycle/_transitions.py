@@ -10,7 +10,7 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from retailcrm._dates import day_number, day_number_of, parse_as_of, period_start_of
-from retailcrm._engine import Engine, lazy_frame
+from retailcrm._engine import Engine, collect_polars, lazy_frame
 from retailcrm._params import check_number, parameter_error
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 
@@ -127,7 +127,7 @@ def _step_counts(lf: nw.LazyFrame[Any], days: Sequence[int], label: str) -> pl.D
         nw.max_horizontal(nw.col("__n_to"), nw.col("__n_from")).max().alias("__dup"),
         nw.col("__null").max().alias("__null"),
     )
-    table = counts.collect("polars").to_native()
+    table = counts.pipe(collect_polars).to_native()
     assert isinstance(table, pl.DataFrame)
     if table.height and int(table.select(pl.col("__dup").max()).item() or 0) > 1:
         raise InvalidDataError(
@@ -153,7 +153,7 @@ def _check_dates_present(
     ]
     if not absent:
         return
-    found = lf.select("__day").unique().collect("polars").to_native()
+    found = lf.select("__day").unique().pipe(collect_polars).to_native()
     days = sorted(int(d) for d in found["__day"].to_list() if d is not None)
     shown = [str(period_start_of(d, "D")) for d in days[:6]] + (["..."] if len(days) > 6 else [])
     raise ConfigError(
@@ -359,7 +359,7 @@ def stage_flows(
     5 2024-03-31      new   active          1
     """
     lf, engine = _history(history, key, label, date_column, "stage_flows")
-    found = lf.select("__day").unique().collect("polars").to_native()
+    found = lf.select("__day").unique().pipe(collect_polars).to_native()
     days = sorted(int(d) for d in found["__day"].to_list() if d is not None)
     if len(days) < 2:
         table = pl.DataFrame(

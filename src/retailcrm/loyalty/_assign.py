@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, parse_as_of
-from retailcrm._engine import lazy_frame
+from retailcrm._engine import collect_polars, lazy_frame
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.rules import Rule, RuleSet, condition_expr
 
@@ -107,7 +107,7 @@ def _check_unique(lf: nw.LazyFrame[Any], name: str) -> None:
         .select(_KEY)
         .sort(_KEY)
         .head(5)
-        .collect("polars")
+        .pipe(collect_polars)
     )
     if counts.shape[0]:
         shown = counts.get_column(_KEY).to_list()
@@ -144,7 +144,7 @@ def _check_tiers(
 ) -> None:
     unknown = ~nw.col("tier").is_in(list(program.ids))
     bad = frame.filter(unknown & ~nw.col("tier").is_null() if nullable else unknown)
-    found = bad.select("tier").unique().sort("tier").head(5).collect("polars")
+    found = bad.select("tier").unique().sort("tier").head(5).pipe(collect_polars)
     if found.shape[0] or (not nullable and _has_null(frame)):
         shown = found.get_column("tier").to_list() if found.shape[0] else [None]
         raise InvalidDataError(
@@ -154,7 +154,7 @@ def _check_tiers(
 
 
 def _has_null(frame: nw.LazyFrame[Any]) -> bool:
-    n = frame.select(nw.col("tier").is_null().cast(nw.Int64).sum()).collect("polars").item()
+    n = frame.select(nw.col("tier").is_null().cast(nw.Int64).sum()).pipe(collect_polars).item()
     return bool(n)
 
 

@@ -33,7 +33,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, parse_as_of
-from retailcrm._engine import lazy_frame, unique_name
+from retailcrm._engine import collect_polars, lazy_frame, unique_name
 from retailcrm._params import check_choice, check_int, check_number, parameter_error
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import (
@@ -337,9 +337,9 @@ def _prepare_redemptions(native: Any, as_of: AsOf) -> nw.LazyFrame[Any]:
         | (pts < 0)
         | (pts != pts.floor())
     )
-    n_bad = lf.select(bad.cast(nw.Int64).sum().alias("n")).collect("polars").item(0, "n")
+    n_bad = lf.select(bad.cast(nw.Int64).sum().alias("n")).pipe(collect_polars).item(0, "n")
     if n_bad:
-        shown = lf.filter(bad).select("customer_id", "points").head(3).collect("polars").rows()
+        shown = lf.filter(bad).select("customer_id", "points").head(3).pipe(collect_polars).rows()
         raise InvalidDataError(
             f"redemptions: {n_bad} row(s) have a missing customer_id, redeemed_at or points, "
             f"or points that are negative or not whole, e.g. (customer_id, points) {shown}. "
@@ -370,7 +370,7 @@ def _prepare_tiers(native: Any) -> nw.LazyFrame[Any]:
             nw.len().alias("rows"),
             nw.col("customer_id").n_unique().alias("customers"),
         )
-        .collect("polars")
+        .pipe(collect_polars)
         .to_native()
         .row(0, named=True)
     )

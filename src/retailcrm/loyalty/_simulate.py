@@ -12,7 +12,7 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from retailcrm._dates import AsOf, day_number, parse_as_of
-from retailcrm._engine import columns_of, exact_quotient, lazy_frame
+from retailcrm._engine import collect_polars, columns_of, exact_quotient, lazy_frame
 from retailcrm._params import parameter_error
 from retailcrm.data import CustomerSchema, TransactionSchema
 from retailcrm.data._prepare import (
@@ -463,9 +463,11 @@ def _materialise(frame: nw.LazyFrame[Any], engine: Any, like: Any) -> nw.LazyFra
     """A per-customer table computed once: in memory (polars) for eager callers, a table on
     the caller's connection for DuckDB (which runs locally); Spark keeps its lazy plan."""
     if not engine.is_lazy:
-        return frame.collect("polars").lazy()
+        return frame.pipe(collect_polars).lazy()
     if engine.kind == "duckdb":
-        return nw.from_native(engine.small_native(frame.collect("polars").to_native(), like=like))
+        return nw.from_native(
+            engine.small_native(frame.pipe(collect_polars).to_native(), like=like)
+        )
     return frame
 
 

@@ -8,7 +8,7 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from retailcrm._dates import day_number
-from retailcrm._engine import Engine, lazy_frame, missing_columns_error
+from retailcrm._engine import Engine, collect_polars, lazy_frame, missing_columns_error
 from retailcrm._params import check_choice, check_int, check_number
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import Duplicates
@@ -143,7 +143,7 @@ def category_affinity(
     engine = prepared.engine
     items = keyed.unique()
     if not engine.is_lazy:  # eager callers: the distinct (basket, item) pairs once, in memory
-        items = items.collect("polars").lazy()
+        items = items.pipe(collect_polars).lazy()
     counts = _counts(items, group, basket_cols, support, size, engine, tx)
     return engine.small_native(_rules(counts, group, size), like=tx)
 

@@ -9,7 +9,7 @@ import polars as pl
 
 from retailcrm._dates import PERIODS, Period, parse_as_of, period_number, period_number_of
 from retailcrm._dates import period_start_of as _period_start
-from retailcrm._engine import lazy_frame
+from retailcrm._engine import collect_polars, lazy_frame
 from retailcrm._params import check_choice
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import Duplicates
@@ -94,7 +94,7 @@ def cohort_cells(
         ],
         how="vertical",
     )
-    got = stacked.collect("polars").to_native()
+    got = stacked.pipe(collect_polars).to_native()
     out = {}
     for name in parts:
         part = got.filter(pl.col("part") == name).drop("part").rename({"n": _VALUE[name]})

@@ -16,7 +16,7 @@ import attrs
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from retailcrm._engine import Engine, lazy_frame
+from retailcrm._engine import Engine, collect_polars, lazy_frame
 from retailcrm._params import check_choice, check_int, check_number, parameter_error
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.metrics import _intervals as iv
@@ -71,7 +71,9 @@ def _from_frame(
     if kind == "rate":
         bad = (~x.is_null() & (x != 0.0) & (x != 1.0)).fill_null(value=False)
         aggs.append(bad.cast(nw.Int64).sum().alias("bad"))
-    got = lf.select(x.alias(metric)).select(*aggs).collect("polars").to_native().row(0, named=True)
+    got = (
+        lf.select(x.alias(metric)).select(*aggs).pipe(collect_polars).to_native().row(0, named=True)
+    )
     if kind == "rate" and (got["bad"] or 0):
         raise InvalidDataError(
             f"{name}: {got['bad']} values of column {metric!r} are neither 0 nor 1, so it is "
@@ -80,7 +82,7 @@ def _from_frame(
     values = None
     if need_values:
         values = np.asarray(
-            lf.filter(~x.is_null()).select(x.alias(metric)).collect("polars")
+            lf.filter(~x.is_null()).select(x.alias(metric)).pipe(collect_polars)
             .get_column(metric).to_numpy(), dtype=float,
         )  # fmt: skip
     return _sample(float(got["n"] or 0), got["mean"], got["var"], values), engine

@@ -8,6 +8,7 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from retailcrm._dates import Period, parse_as_of
+from retailcrm._engine import collect_polars
 from retailcrm._params import check_int
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import Duplicates
@@ -135,7 +136,7 @@ def kpi_summary(
     scale = int(10**prepared.schema.currency_decimals)
     occ = purchase_occasions(prepared, returns=returns)
     if not engine.is_lazy:
-        occ = occ.collect("polars").lazy()
+        occ = occ.pipe(collect_polars).lazy()
     now = _values(window_counts(occ, current, engine, active_days=days), scale)
     before_occ = occ.filter(nw.col("day") <= previous.end_day)
     before = _values(window_counts(before_occ, previous, engine, active_days=days), scale)

@@ -14,7 +14,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from retailcrm._dates import PERIODS, Period, period_number, period_start_of
-from retailcrm._engine import Engine, lazy_frame, unique_name
+from retailcrm._engine import Engine, collect_polars, lazy_frame, unique_name
 from retailcrm._params import check_choice, check_int, check_number, parameter_error
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.metrics import _intervals as iv
@@ -187,7 +187,7 @@ def _count(
     sums = [nw.col(c).sum() for c in names.values()]
     frame = lf.select(*[nw.col(k) for k in keys], *staged)
     table = frame.group_by(keys).agg(*sums) if keys else frame.select(*sums)
-    collected = table.collect("polars").to_native()
+    collected = table.pipe(collect_polars).to_native()
     if keys:
         collected = collected.sort(keys, nulls_last=True)
     return _Counts(collected, keys, names)
@@ -211,12 +211,12 @@ def _raise_invalid(
         pl_lf = lf.to_native()
         row = unique_name("_rc_row", lf.collect_schema().names())
         picked = nw.from_native(pl_lf.with_row_index(row)).filter(mask).head(_N_EXAMPLES)
-        got = picked.select(row, column).collect("polars").to_native()
+        got = picked.select(row, column).pipe(collect_polars).to_native()
         positions = got[row].to_list()
         index = getattr(native, "index", None)
         rows = list(index[positions].tolist()) if index is not None else positions
     else:
-        got = lf.filter(mask).select(column).head(_N_EXAMPLES).collect("polars").to_native()
+        got = lf.filter(mask).select(column).head(_N_EXAMPLES).pipe(collect_polars).to_native()
     values = got[column].to_list()
     more = f" (and {total - len(values)} more)" if total > len(values) else ""
     where = f"rows {rows!r}{more}, values {values!r}" if rows else f"values {values!r}{more}"
@@ -575,7 +575,7 @@ def nps_trend(
     numbers = counts.table[pcol]
     if numbers.null_count():
         n_missing = int(lf.select(nw.col(date_col).is_null().cast(nw.Int64).sum())
-                        .collect("polars").item())  # fmt: skip
+                        .pipe(collect_polars).item())  # fmt: skip
         _raise_invalid(
             lf, engine, responses, nw.col(date_col).is_null(), date_col, n_missing,
             "answers have no date",

@@ -23,7 +23,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from retailcrm._dates import day_number_of, parse_as_of
-from retailcrm._engine import lazy_frame
+from retailcrm._engine import collect_polars, lazy_frame
 from retailcrm._params import check_choice, check_int
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import Duplicates, prepare_transactions
@@ -318,7 +318,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             lf, _ = lazy_frame(X, name="X")
         except ConfigError:
             return None
-        return lf.collect("polars").to_native()
+        return lf.pipe(collect_polars).to_native()
 
     def _feature_columns(self, df: Any) -> list[str]:
         import polars as pl

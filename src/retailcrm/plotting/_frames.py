@@ -8,6 +8,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import pandas as pd
 
+from retailcrm._engine import collect_polars
 from retailcrm.exceptions import MissingColumnsError
 
 __all__ = ["to_pandas"]
@@ -30,7 +31,7 @@ def to_pandas(
             fix=f"pass the result of {produced_by} (or rename your columns to match it).",
         )
     if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect("polars")
+        frame = frame.pipe(collect_polars)
     polars_frame = frame.to_polars()
     out: pd.DataFrame = polars_frame.to_pandas()
     return out

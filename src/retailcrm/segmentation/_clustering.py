@@ -11,7 +11,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import polars as pl
 
-from retailcrm._engine import lazy_frame, small_to_numpy, unique_name
+from retailcrm._engine import collect_polars, lazy_frame, small_to_numpy, unique_name
 from retailcrm._params import check_choice, check_int, parameter_error
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 
@@ -145,7 +145,7 @@ def _sample(
     """The complete rows (all of them, or an every-``step``-th systematic sample in key order
     — the same rows on every engine) as a float matrix in key order, and their count."""
     complete = lf.filter(present)
-    n = int(complete.select(nw.len()).collect("polars").item())
+    n = int(complete.select(nw.len()).pipe(collect_polars).item())
     chosen = complete
     if n > size:
         step = math.ceil(n / size)
@@ -243,7 +243,7 @@ def _profile(
     columns: Sequence[str],
 ) -> pl.DataFrame:
     """Per cluster: size, original means and (for the name) standardized mean differences."""
-    total = int(lf.select(nw.len()).collect("polars").item())
+    total = int(lf.select(nw.len()).pipe(collect_polars).item())
     per = (
         lf.group_by(cluster)
         .agg(
@@ -251,7 +251,7 @@ def _profile(
             *(nw.col(c).cast(nw.Float64).mean().alias(f"mean_{c}") for c in columns),
             *(nw.col(s).mean().alias(f"scaled_{c}") for c, s in scaled.items()),
         )
-        .collect("polars")
+        .pipe(collect_polars)
         .to_native()
     )
     overall = (
@@ -260,7 +260,7 @@ def _profile(
             *(nw.col(s).mean().alias(f"m_{c}") for c, s in scaled.items()),
             *(nw.col(s).std(ddof=0).alias(f"s_{c}") for c, s in scaled.items()),
         )
-        .collect("polars")
+        .pipe(collect_polars)
         .to_native()
         .row(0, named=True)
     )

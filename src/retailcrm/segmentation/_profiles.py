@@ -9,7 +9,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import polars as pl
 
-from retailcrm._engine import lazy_frame, unique_name
+from retailcrm._engine import collect_polars, lazy_frame, unique_name
 from retailcrm._params import check_int, check_number, parameter_error
 from retailcrm.exceptions import InvalidDataError, MissingColumnsError
 
@@ -29,7 +29,7 @@ def _check_duplicates(lab: nw.LazyFrame[Any], id_col: str) -> None:
         .filter(nw.col(n) > 1)
         .sort(id_col)
         .head(5)
-        .collect("polars")
+        .pipe(collect_polars)
     )
     if len(dups):
         examples = dups.get_column(id_col).to_list()
@@ -51,7 +51,7 @@ def _modes(lf: nw.LazyFrame[Any], seg: str, column: str) -> dict[str, Any]:
         lf.filter(~nw.col(column).is_null())
         .group_by(seg, column)
         .agg(nw.len().alias(n))
-        .collect("polars")
+        .pipe(collect_polars)
         .to_native()
     )
     best = counts.sort([seg, n, column], descending=[False, True, False]).unique(
@@ -264,7 +264,7 @@ def segment_profile(
             nw.col(c).mean().alias(f"m_{i}"),
             nw.col(c).var(ddof=1).alias(f"v_{i}"),
         ]
-    stats_frame = labelled.group_by(seg).agg(*aggs).collect("polars").to_native().sort(seg)
+    stats_frame = labelled.group_by(seg).agg(*aggs).pipe(collect_polars).to_native().sort(seg)
     modes = {c: _modes(labelled, seg, c) for c in _MODES if c in schema}
     effects = _effect_sizes(stats_frame, seg, compare)
 

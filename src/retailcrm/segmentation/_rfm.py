@@ -34,7 +34,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from retailcrm._engine import Engine, lazy_frame, unique_name
+from retailcrm._engine import Engine, collect_polars, lazy_frame, unique_name
 from retailcrm._params import check_choice, check_int, parameter_error
 from retailcrm.exceptions import (
     DataQualityWarning,
@@ -303,7 +303,7 @@ def order_statistics(
         *(nw.col(col).count().cast(nw.Int64).alias(f"{name}#n") for name, col in names.items()),
         *extra,
     )
-    row: dict[str, Any] = dict(counts.collect("polars").to_native().row(0, named=True))
+    row: dict[str, Any] = dict(counts.pipe(collect_polars).to_native().row(0, named=True))
     wanted: dict[str, dict[int, int]] = {}
     for name in names:
         n = int(row[f"{name}#n"])
@@ -324,7 +324,7 @@ def order_statistics(
             )
         )
         .filter(reduce(lambda a, b: a | b, at_target))
-        .collect("polars")
+        .pipe(collect_polars)
         .to_native()
     )
     for name, targets_of in wanted.items():
@@ -421,7 +421,7 @@ def _collapsed(
         for i, (_, _, value) in enumerate(runs):
             tied = masks[d.group] & (nw.col(d.column) == value)
             aggs.append(nw.when(tied).then(1).otherwise(0).sum().cast(nw.Int64).alias(f"{i}{name}"))
-    row = lf.select(*aggs).collect("polars").to_native().row(0, named=True)
+    row = lf.select(*aggs).pipe(collect_polars).to_native().row(0, named=True)
     out: dict[str, list[dict[str, Any]]] = {}
     for name, runs in found.items():
         out[name] = [
@@ -612,11 +612,11 @@ class ScorerBase(TransformerMixin, BaseEstimator):
         out = score_frame(lf, settings, fitted).sort(settings.id_col)
         container = _output_container(self)
         if container == "polars":
-            return out.collect("polars").to_native()
+            return out.pipe(collect_polars).to_native()
         if container == "pandas":
             if engine.kind == "pandas":
                 return engine.to_native(out)
-            return out.collect("polars").to_native().to_pandas()
+            return out.pipe(collect_polars).to_native().to_pandas()
         return engine.to_native(out)
 
     def get_feature_names_out(self, input_features: Any = None) -> Any:

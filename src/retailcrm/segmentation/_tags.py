@@ -23,7 +23,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number
-from retailcrm._engine import lazy_frame, unique_name
+from retailcrm._engine import collect_polars, lazy_frame, unique_name
 from retailcrm._params import check_int, check_number, parameter_error
 from retailcrm.data._prepare import prepare_transactions
 from retailcrm.exceptions import ConfigError, MissingColumnsError
@@ -265,7 +265,7 @@ def _resolve_cuts(lf: nw.LazyFrame[Any], rules: Sequence[Rule]) -> nw.LazyFrame[
     row = lf.select(
         nw.col(column).cast(nw.Float64).quantile(q, interpolation="linear").alias(name)
         for name, (column, q) in wanted.items()
-    ).collect("polars")
+    ).pipe(collect_polars)
     return lf.with_columns(
         nw.lit(row.item(0, name), dtype=nw.Float64).alias(name) for name in wanted
     )
@@ -299,7 +299,7 @@ def _expand(rule: Rule, lf: nw.LazyFrame[Any]) -> list[Rule]:
             f"Tag family {rule.id!r}: the column {column!r} must hold text or whole numbers "
             f"to name tags; it is {dtype}."
         )
-    values_frame = lf.select(nw.col(column)).drop_nulls().unique().collect("polars")
+    values_frame = lf.select(nw.col(column)).drop_nulls().unique().pipe(collect_polars)
     values = sorted(values_frame.get_column(column).to_list())
     placeholder = "{" + column + "}"
     out = []
