@@ -17,7 +17,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number, parse_as_of
-from retailcrm._engine import lazy_frame
+from retailcrm._engine import collect_polars, lazy_frame, unique_name
 from retailcrm._params import check_int, check_number, parameter_error
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.rules import Rule, condition_expr
@@ -410,9 +410,10 @@ def evaluate_triggers(
     the rest are ``"capped"``. Since each day keeps the window that ends on it within the cap,
     every ``per_days`` window is.
 
-    The conditions and the history run in the caller's engine; only the day's candidate list
-    (customers who qualify for some trigger, with their history counts) is collected, to rank
-    and hash in polars — the hash is computed the same way whatever the engine.
+    Everything runs in the caller's engine, and a lazy input gives a lazy result: the
+    conditions, the history, consent, cooldowns and the cap (a window over each customer's
+    candidates). Only with ``holdout`` are the candidate (customer, trigger) pairs collected,
+    to hash them in Python the same way on every engine.
 
     Examples
     --------
@@ -435,8 +436,6 @@ def evaluate_triggers(
     2            3   lapsed  no_consent
     3            3  winback  no_consent
     """
-    import polars as pl
-
     owner = "evaluate_triggers"
     parsed = parse_as_of(as_of)
     trigger_list = _check_triggers(triggers)
@@ -452,7 +451,7 @@ def evaluate_triggers(
     _require(lf, ("customer_id",), name="features", fix="pass the customer feature table.")
     repeated = (
         lf.select((nw.len() - nw.col("customer_id").n_unique()).alias("n"))
-        .collect("polars")
+        .pipe(collect_polars)
         .item(0, "n")
     )
     if repeated:
@@ -464,7 +463,13 @@ def evaluate_triggers(
     candidates = nw.concat(
         [
             lf.filter(condition_expr(t.when, schema, as_of=as_of)).select(
-                nw.col("customer_id"), nw.lit(t.id).alias("trigger")
+                nw.col("customer_id"),
+                nw.lit(t.id, nw.String).alias("trigger"),
+                nw.lit(t.effective_label, nw.String).alias("label"),
+                nw.lit(t.action, nw.String).alias("action"),
+                nw.lit(t.priority, nw.Int64).alias("priority"),
+                nw.lit(t.cooldown_days, nw.Int64).alias("cooldown_days"),
+                nw.lit(t.reason, nw.String).alias("reason"),
             )
             for t in trigger_list
         ],
@@ -490,7 +495,7 @@ def evaluate_triggers(
             .join(candidates.select("customer_id").unique(), on="customer_id", how="inner")
         )
         last = recent.group_by("customer_id", "trigger").agg(
-            nw.col("day").max().alias("last_contact")
+            nw.col("day").max().cast(nw.Int64).alias("last_contact")
         )
         counts = (
             recent.filter(nw.col("day") > today - cap.per_days)
@@ -519,64 +524,65 @@ def evaluate_triggers(
         candidates = candidates.join(agreed, on="customer_id", how="left")
     else:
         candidates = candidates.with_columns(nw.lit(True).alias("consent"))
-    table = candidates.collect("polars").to_native()
-    meta = pl.DataFrame(
-        {
-            "trigger": [t.id for t in trigger_list],
-            "label": [t.effective_label for t in trigger_list],
-            "action": [t.action for t in trigger_list],
-            "priority": [t.priority for t in trigger_list],
-            "cooldown_days": [t.cooldown_days for t in trigger_list],
-            "reason": [t.reason for t in trigger_list],
-        },
-        schema={
-            "trigger": pl.String,
-            "label": pl.String,
-            "action": pl.String,
-            "priority": pl.Int64,
-            "cooldown_days": pl.Int64,
-            "reason": pl.String,
-        },
-    )
-    table = table.with_columns(
-        pl.col("trigger").cast(pl.String),
-        pl.col("last_contact").cast(pl.Int64),
-        pl.col("recent_contacts").cast(pl.Int64).fill_null(0),
-        pl.col("consent").cast(pl.Boolean).fill_null(False),
-    ).join(meta, on="trigger", how="left")
-    buckets = (
-        [0.0] * table.height
-        if not share
-        else [
-            _bucket(c, t)
-            for c, t in zip(table["customer_id"].to_list(), table["trigger"].to_list(), strict=True)
-        ]
-    )
-    table = table.with_columns(pl.Series("bucket", buckets, dtype=pl.Float64))
-    in_holdout = pl.col("bucket") < (share or 0.0)
-    cooling = pl.col("last_contact").is_not_null() & (
-        pl.lit(today) - pl.col("last_contact") < pl.col("cooldown_days")
-    )
-    table = table.with_columns(
-        pl.when(~pl.col("consent"))
-        .then(pl.lit("no_consent"))
+    held = _holdout(candidates, share, engine, features) if share else None
+    if held is not None:
+        candidates = candidates.join(held, on=["customer_id", "trigger"], how="left")
+    in_holdout = nw.col("held").fill_null(False) if held is not None else nw.lit(False)
+    last_contact = nw.col("last_contact")
+    cooling = ~last_contact.is_null() & (nw.lit(today) - last_contact < nw.col("cooldown_days"))
+    status = (
+        nw.when(~nw.col("consent").fill_null(False))
+        .then(nw.lit("no_consent"))
         .when(cooling)
-        .then(pl.lit("cooldown"))
+        .then(nw.lit("cooldown"))
         .when(in_holdout)
-        .then(pl.lit("holdout"))
-        .otherwise(pl.lit("eligible"))
-        .alias("status")
+        .then(nw.lit("holdout"))
+        .otherwise(nw.lit("eligible"))
     )
-    ranked = table.sort(["customer_id", "priority", "trigger"], descending=[False, True, False])
-    eligible = pl.col("status") == "eligible"
-    rank = eligible.cast(pl.Int64).cum_sum().over("customer_id")
-    allowed = (pl.lit(cap.max_contacts) - pl.col("recent_contacts")).clip(lower_bound=0)
-    result = ranked.with_columns(
-        pl.when(eligible & (rank <= allowed))
-        .then(pl.lit("contacted"))
-        .when(eligible)
-        .then(pl.lit("capped"))
-        .otherwise(pl.col("status"))
-        .alias("status")
-    ).select(*ACTION_COLUMNS)
-    return engine.small_native(result, like=features)
+    order = unique_name("__order__", schema.names())
+    candidates = candidates.with_columns(
+        status.alias("status"),
+        (-nw.col("priority")).alias(order),
+        nw.col("recent_contacts").fill_null(0),
+    )
+    # the cap, in the engine: a customer's eligible candidates are ranked by priority (highest
+    # first), then trigger id; the first (max_contacts - recent contacts) are contacted
+    eligible = nw.col("status") == "eligible"
+    rank = eligible.cast(nw.Int64).cum_sum().over("customer_id", order_by=[order, "trigger"])
+    allowed = (nw.lit(cap.max_contacts) - nw.col("recent_contacts")).clip(lower_bound=0)
+    result = (
+        candidates.with_columns(
+            nw.when(eligible & (rank.cast(nw.Int64) <= allowed))
+            .then(nw.lit("contacted"))
+            .when(eligible)
+            .then(nw.lit("capped"))
+            .otherwise(nw.col("status"))
+            .alias("status")
+        )
+        .select(*ACTION_COLUMNS)
+        .sort(["customer_id", "priority", "trigger"], descending=[False, True, False])
+    )
+    return engine.to_native(result)
+
+
+def _holdout(
+    candidates: nw.LazyFrame[Any], share: float, engine: Any, features: Any
+) -> nw.LazyFrame[Any]:
+    """The (customer, trigger) pairs in the holdout group, as a frame of ``features``' engine.
+
+    The hash is BLAKE2b of the trigger id and the customer id's text, computed in Python so
+    that it is the same on every engine: the candidate pairs (two columns, one row per
+    customer and trigger that qualifies) are collected for it; everything else stays in the
+    engine.
+    """
+    import polars as pl
+
+    pairs = candidates.select("customer_id", "trigger").pipe(collect_polars).to_native()
+    keep = [
+        _bucket(c, t) < share
+        for c, t in zip(pairs["customer_id"].to_list(), pairs["trigger"].to_list(), strict=True)
+    ]
+    held = pairs.filter(pl.Series(keep, dtype=pl.Boolean)).with_columns(pl.lit(True).alias("held"))
+    if not engine.is_lazy:
+        return nw.from_native(held.lazy())
+    return nw.from_native(engine.small_native(held, like=features))
