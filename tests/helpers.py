@@ -34,6 +34,9 @@ ENGINES = [
     "duckdb",
     pytest.param("spark", marks=pytest.mark.spark),
 ]
+#: Every engine but Spark: for per-module engine-parity tests of functions whose Spark case is
+#: in the parity catalogue (tests/test_parity.py), so each costs one Spark run, not two.
+LOCAL_ENGINES = [e for e in ENGINES if isinstance(e, str)]
 
 _SPARK: Any = None
 _DUCKDB: Any = None

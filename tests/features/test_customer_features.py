@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import assert_equal_data, assert_same_kind, make_native, to_polars
+from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
 from reference import reference_features
 from retailcrm import customer_features
 from retailcrm.data import sample_data
@@ -178,6 +178,8 @@ def test_windows_are_validated() -> None:
         customer_features(tx, as_of="2024-02-01", returns="drop")  # type: ignore[arg-type]
 
 
+# Spark: the parity catalogue (tests/test_parity.py) runs this function there.
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
 def test_engine_parity(
     engine: str, small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 ) -> None:

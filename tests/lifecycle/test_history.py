@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
-from helpers import assert_equal_data, assert_same_kind, make_native, to_polars
+from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
 from retailcrm import customer_features
 from retailcrm.exceptions import ConfigError
 from retailcrm.lifecycle import RHYTHM_POLICY, LifecyclePolicy, assign_stages, stage_history
@@ -207,6 +207,8 @@ def test_the_input_is_not_mutated_and_a_date_before_all_lines_is_empty() -> None
     assert set(h["customer_id"]) == {"ann", "bob", "dee"}
 
 
+# Spark: the parity catalogue (tests/test_parity.py) runs this function there.
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
 def test_engine_parity(engine: str) -> None:
     tx = make_native(engine, tx_frame())
     customers = make_native(engine, customers_frame())

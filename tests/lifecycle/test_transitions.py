@@ -9,7 +9,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from helpers import assert_equal_data, assert_same_kind, make_native, to_polars
+from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
 from retailcrm.data import sample_data
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.lifecycle import (
@@ -221,6 +221,8 @@ def test_rates_by_hand() -> None:
         rechurn_rate(h, from_date=JAN, to_date="2024-02-28")
 
 
+# Spark: the parity catalogue (tests/test_parity.py) runs this function there.
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
 def test_engine_parity(engine: str) -> None:
     native = make_native(engine, history())
     m = transition_matrix(native, from_date=JAN, to_date=MAR)

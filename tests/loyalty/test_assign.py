@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 
-from helpers import ENGINES, assert_equal_data, make_native, to_polars
+from helpers import LOCAL_ENGINES, assert_equal_data, make_native, to_polars
 from retailcrm.exceptions import (
     ConfigError,
     InvalidDataError,
@@ -304,7 +304,8 @@ def test_assign_is_idempotent_and_every_customer_gets_one_row(
 # ----------------------------------------------------------------------------------------------
 # Engine parity
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("engine", ENGINES)
+# Spark: the parity catalogue (tests/test_parity.py) runs this function there.
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
 def test_assign_engine_parity(engine: str) -> None:
     program = attrs.evolve(PROGRAM, window="anniversary", downgrade="period_end", grace_days=0)
     f = pd.DataFrame(

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import ENGINES, assert_equal_data, make_native, to_polars
+from helpers import LOCAL_ENGINES, assert_equal_data, make_native, to_polars
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.loyalty import PointsPolicy, points_ledger, points_summary
 
@@ -283,7 +283,8 @@ def test_inputs_are_not_mutated() -> None:
 # -- engine parity -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+# Spark: the parity catalogue (tests/test_parity.py) runs this function there.
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
 def test_points_ledger_engine_parity(engine: str) -> None:
     # ann: lots 100 (1 Jan, gold 2x -> 200) and 50 (1 Mar -> 100), 120 redeemed on 15 Mar
     #   -> as of 10 Apr: earned 300, redeemed 120, expired 200 - 120 = 80 (old lot's rest,

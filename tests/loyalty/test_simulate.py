@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 
-from helpers import ENGINES, assert_equal_data, make_native, to_polars
+from helpers import ENGINES, LOCAL_ENGINES, assert_equal_data, make_native, to_polars
 from retailcrm.exceptions import ConfigError
 from retailcrm.loyalty import (
     PointsPolicy,
@@ -183,7 +183,8 @@ def test_simulation_at_each_date_equals_assign_alone(
         previous = alone
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+# Spark: the parity catalogue (tests/test_parity.py) runs this function there.
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
 def test_simulate_engine_parity(engine: str) -> None:
     program = attrs.evolve(PROGRAM, window="calendar_year", downgrade="period_end")
     sim = simulate_program(make_native(engine, TX), program, dates=DATES)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import assert_equal_data, assert_same_kind, make_native, to_polars
+from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
 from retailcrm.exceptions import ConfigError
 from retailcrm.metrics import cohort_matrix, cohort_retention
 
@@ -147,6 +147,8 @@ def test_cohort_tables_reconcile(
         assert got == pytest.approx(want, abs=1e-9)
 
 
+# Spark: the parity catalogue (tests/test_parity.py) runs this function there.
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
 def test_engine_parity(engine: str, tx: pd.DataFrame) -> None:
     # `engine` (conftest) runs over helpers.ENGINES, Spark included
     native = make_native(engine, tx)

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from helpers import ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
+from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.metrics import (
     active_customer_rate,
@@ -23,8 +23,6 @@ from retailcrm.metrics import (
     repurchase_cycle,
     retention_rate,
 )
-
-LOCAL_ENGINES = [e for e in ENGINES if isinstance(e, str)]  # Spark: see test_kpi's parity test
 
 FEB = {"period": "M", "as_of": "2024-02-29"}  # the period 2024-02-01 .. 2024-02-29
 
