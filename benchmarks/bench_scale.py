@@ -34,6 +34,7 @@ Options: ``--lines`` (comma-separated sizes out of 1M, 10M, 100M), ``--cases`` (
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import subprocess
@@ -118,8 +119,30 @@ def ensure_data(size: str) -> dict[str, Any]:
 TRIGGER_IDS = ("welcome_back", "tier_lapse")
 
 
-def pipeline_duckdb(path: Path, out: Path, memory_limit: str) -> dict[str, float]:
-    """The pipeline on DuckDB; returns the seconds after each step."""
+class Steps:
+    """Seconds after each step, and each step's own peak RSS (the kernel's high-water mark is
+    reset after every step through ``/proc/self/clear_refs``)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+        self.peaks: dict[str, int] = {}
+        self._reset()
+
+    @staticmethod
+    def _reset() -> None:
+        # not Linux, or not allowed: the peaks are then cumulative
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+
+    def mark(self, name: str) -> None:
+        self.seconds[name] = time.perf_counter() - self.t0
+        self.peaks[name] = _status_kib("VmHWM") * 1024
+        self._reset()
+
+
+def pipeline_duckdb(path: Path, out: Path, memory_limit: str) -> Steps:
+    """The pipeline on DuckDB; returns the seconds after each step and each step's peak."""
     import duckdb
 
     from retailcrm import customer_features
@@ -128,8 +151,7 @@ def pipeline_duckdb(path: Path, out: Path, memory_limit: str) -> dict[str, float
     from retailcrm.loyalty import BOUTIQUE_PROGRAM, BUILTIN_TRIGGERS, evaluate_triggers
     from retailcrm.segmentation import STANDARD_SEGMENTS, rfm_scores, segment
 
-    steps: dict[str, float] = {}
-    t0 = time.perf_counter()
+    steps = Steps()
     spill = out / "duckdb-spill"
     con = duckdb.connect(
         config={"memory_limit": memory_limit, "threads": 2, "temp_directory": str(spill)}
@@ -138,30 +160,31 @@ def pipeline_duckdb(path: Path, out: Path, memory_limit: str) -> dict[str, float
     report = validate_transactions(tx)
     if not report.ok:
         raise SystemExit(str(report))
-    steps["validate"] = time.perf_counter() - t0
+    steps.mark("validate")
     features = customer_features(tx, as_of=AS_OF)
     features.to_table("features")  # one pass over the transactions, kept on the connection
     features = con.table("features")
-    steps["features"] = time.perf_counter() - t0
+    steps.mark("features")
     segments = segment(rfm_scores(features), STANDARD_SEGMENTS)
     segments.write_parquet(str(out / "segments.parquet"))
-    steps["rfm + segments"] = time.perf_counter() - t0
+    steps.mark("rfm + segments")
     assign_stages(features, as_of=AS_OF).write_parquet(str(out / "stages.parquet"))
-    steps["stages"] = time.perf_counter() - t0
+    steps.mark("stages")
     tiers = BOUTIQUE_PROGRAM.assign(features, as_of=AS_OF)
     tiers.to_table("tiers")
     tiers = con.table("tiers")
     tiers.write_parquet(str(out / "tiers.parquet"))
-    steps["tiers"] = time.perf_counter() - t0
+    steps.mark("tiers")
     table = features.join(tiers.select("customer_id, change, grace_until"), "customer_id")
     triggers = [t for t in BUILTIN_TRIGGERS if t.id in TRIGGER_IDS]
     evaluate_triggers(table, triggers, as_of=AS_OF).write_parquet(str(out / "actions.parquet"))
-    steps["triggers"] = time.perf_counter() - t0
+    steps.mark("triggers")
     return steps
 
 
-def pipeline_polars(path: Path, out: Path) -> dict[str, float]:
-    """The pipeline on a polars ``scan_parquet`` LazyFrame; returns the seconds after each step."""
+def pipeline_polars(path: Path, out: Path) -> Steps:
+    """The pipeline on a polars ``scan_parquet`` LazyFrame; returns the seconds after each step
+    and each step's peak."""
     import polars as pl
 
     from retailcrm import customer_features
@@ -170,27 +193,26 @@ def pipeline_polars(path: Path, out: Path) -> dict[str, float]:
     from retailcrm.loyalty import BOUTIQUE_PROGRAM, BUILTIN_TRIGGERS, evaluate_triggers
     from retailcrm.segmentation import STANDARD_SEGMENTS, rfm_scores, segment
 
-    steps: dict[str, float] = {}
-    t0 = time.perf_counter()
+    steps = Steps()
     tx = pl.scan_parquet(path)
     report = validate_transactions(tx)
     if not report.ok:
         raise SystemExit(str(report))
-    steps["validate"] = time.perf_counter() - t0
+    steps.mark("validate")
     # one pass over the transactions; the customer table (one row per customer) is kept
     features = customer_features(tx, as_of=AS_OF).collect(engine="streaming").lazy()
-    steps["features"] = time.perf_counter() - t0
+    steps.mark("features")
     segment(rfm_scores(features), STANDARD_SEGMENTS).sink_parquet(out / "segments.parquet")
-    steps["rfm + segments"] = time.perf_counter() - t0
+    steps.mark("rfm + segments")
     assign_stages(features, as_of=AS_OF).sink_parquet(out / "stages.parquet")
-    steps["stages"] = time.perf_counter() - t0
+    steps.mark("stages")
     tiers = BOUTIQUE_PROGRAM.assign(features, as_of=AS_OF).collect().lazy()
     tiers.sink_parquet(out / "tiers.parquet")
-    steps["tiers"] = time.perf_counter() - t0
+    steps.mark("tiers")
     table = features.join(tiers.select("customer_id", "change", "grace_until"), on="customer_id")
     triggers = [t for t in BUILTIN_TRIGGERS if t.id in TRIGGER_IDS]
     evaluate_triggers(table, triggers, as_of=AS_OF).sink_parquet(out / "actions.parquet")
-    steps["triggers"] = time.perf_counter() - t0
+    steps.mark("triggers")
     return steps
 
 
@@ -227,8 +249,9 @@ def run_worker(case: str, size: str, memory_limit: str, result: Path) -> None:
         json.dumps(
             {
                 "seconds": seconds,
-                "steps": steps,
-                "peak": _status_kib("VmHWM") * 1024,
+                "steps": steps.seconds,
+                "step_peaks": steps.peaks,
+                "peak": max(steps.peaks.values()),
                 "rss_before": rss_before,
                 "rows": rows,
             }
@@ -288,6 +311,8 @@ def report(
         + ".",
         f"- **DuckDB**: `memory_limit='{args.memory_limit}'`, `threads=2`, spilling to a "
         "temporary folder.",
+        "- **Steps**: seconds / the step's own peak RSS in GiB (the high-water mark is reset "
+        "between steps).",
         "",
         "| engine | lines | customers | wall time (s) | all runs (s) | s per million lines "
         "| peak RSS (GiB) | validate | features | rfm + segments | stages | tiers | triggers |",
@@ -306,8 +331,10 @@ def report(
         steps = best["steps"]
         previous = 0.0
         deltas = []
+        peaks = best.get("step_peaks", {})
         for name in ("validate", "features", "rfm + segments", "stages", "tiers", "triggers"):
-            deltas.append(f"{steps[name] - previous:.1f}")
+            peak = f" / {_gib(peaks[name])}" if name in peaks else ""
+            deltas.append(f"{steps[name] - previous:.1f}{peak}")
             previous = steps[name]
         lines.append(
             f"| {case} | {m['lines']:,} | {m['customers']:,} | {best['seconds']:.1f} | "
