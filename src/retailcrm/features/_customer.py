@@ -296,6 +296,12 @@ def _per_customer(
         return _aggregate_all(prepared, asof, wins, returns, groups, lambda frame: frame)
     import polars as pl
 
+    # only the columns the aggregates read are materialised (not timestamp, product, quantity)
+    keep = ["customer_id", "date", "amount_minor"]
+    keep += [c for c in ("order_id", "discount_minor") if c in prepared.frame.collect_schema()]
+    if "mix" in groups:
+        keep += [r for r in ("category", "channel") if prepared.has(r)]
+    prepared = attrs.evolve(prepared, frame=prepared.frame.select(keep))
     lines = prepared.frame.pipe(collect_polars).to_native()
     n_parts = -(-lines.height // PARTITION_LINES)
     if n_parts <= 1:
