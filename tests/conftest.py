@@ -50,3 +50,11 @@ def cdnow_dir() -> Path:
         why = f"CDNOW data not found at {path} (expected ../shared/data/cdnow beside the repo)"
         pytest.skip(reason=why)
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (``-n``), every Spark test goes to one worker (``--dist loadgroup``),
+    so a run starts one Spark session however many workers it has."""
+    for item in items:
+        if item.get_closest_marker("spark") is not None:
+            item.add_marker(pytest.mark.xdist_group("spark"))
