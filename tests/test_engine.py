@@ -94,3 +94,59 @@ def test_duckdb_stays_a_relation_and_is_not_run() -> None:
         assert out.pl()["frequency"].to_list() == [1, 2]
         con.execute("insert into tx values (3, TIMESTAMP '2024-02-10', 9.0)")
         assert out.pl()["frequency"].to_list() == [1, 2, 1]
+
+
+LAZY_ENGINES = ["polars-lazy", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+#: column names a SQL engine must quote: Chinese, a space, a double quote
+ODD_NAMES = ["订单 号", 'say "hi"']
+
+
+def _lazy(engine: str, data: pd.DataFrame) -> Any:
+    import narwhals.stable.v2 as nw
+
+    return nw.from_native(make_native(engine, data))
+
+
+def _sorted_column(frame: Any, column: str) -> list[Any]:
+    from retailcrm._engine import collect_polars
+
+    return sorted(frame.select(column).pipe(collect_polars).get_column(column).to_list())
+
+
+@pytest.mark.parametrize("engine", LAZY_ENGINES)
+def test_shared_values_finds_the_values_of_several_rows(engine: str) -> None:
+    from retailcrm._engine import shared_values
+
+    data = pd.DataFrame({"__n__": [5, 1, 2, 2, 3, 3, 3, 4]})  # a name the helper must avoid
+    assert _sorted_column(shared_values(_lazy(engine, data), "__n__"), "__n__") == [2, 3]
+
+
+@pytest.mark.parametrize("engine", LAZY_ENGINES)
+def test_keys_with_several_values(engine: str) -> None:
+    from retailcrm._engine import keys_with_several_values
+
+    data = pd.DataFrame(
+        {
+            ODD_NAMES[0]: ["a", "a", "b", "b", "c", "d", "d"],
+            "客户": ["x", "y", "z", "z", "w", "v", "u"],
+        }
+    )
+    got = keys_with_several_values(_lazy(engine, data), key=ODD_NAMES[0], value="客户")
+    assert _sorted_column(got, ODD_NAMES[0]) == ["a", "d"]
+
+
+@pytest.mark.parametrize("engine", LAZY_ENGINES)
+def test_row_hash_and_lazy_repeats_with_names_sql_must_quote(engine: str) -> None:
+    """Equal lines hash equal, and the lazy duplicate count is exact, whatever the column
+    names (DuckDB's hash is built as SQL text)."""
+    from retailcrm._engine import collect_polars, with_row_hash
+    from retailcrm.data._prepare import _lazy_repeats
+
+    data = pd.DataFrame({ODD_NAMES[0]: [1, 1, 2, 1, 3], ODD_NAMES[1]: ["p", "p", "p", "q", "p"]})
+    hashed = with_row_hash(_lazy(engine, data), ODD_NAMES, "h").pipe(collect_polars)
+    hashes: dict[tuple[Any, ...], set[int]] = {}
+    for *line, h in hashed.select(*ODD_NAMES, "h").iter_rows():
+        hashes.setdefault(tuple(line), set()).add(h)
+    assert all(len(v) == 1 for v in hashes.values())  # equal lines, one hash
+    assert len(set().union(*hashes.values())) == len(hashes) == 4  # four lines, four hashes
+    assert _lazy_repeats(_lazy(engine, data)) == 1

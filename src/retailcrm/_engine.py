@@ -324,3 +324,73 @@ def columns_of(native: Any, *, name: str | None = None) -> list[str]:
     if isinstance(frame, nw.LazyFrame):
         return [str(c) for c in frame.collect_schema().names()]
     return [str(c) for c in frame.columns]
+
+
+def sql_name(name: str) -> str:
+    """A column name quoted for DuckDB's SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def with_row_hash(frame: nw.LazyFrame[Any], names: list[str], key: str) -> Any:
+    """``frame`` with a 64-bit hash of the columns ``names`` as column ``key`` (polars: the
+    hash of a struct of the line; DuckDB: ``hash(...)``; Spark: ``xxhash64(...)``), or
+    ``None`` for a backend without one. Equal lines hash equal; unequal lines rarely do, so a
+    caller compares exactly the lines whose hash is shared."""
+    native = frame.to_native()
+    impl = frame.implementation
+    if impl is nw.Implementation.POLARS:
+        import polars as pl
+
+        hashed = pl.struct([pl.col(c) for c in names]).hash(seed=0).alias(key)
+        return nw.from_native(native.with_columns(hashed))
+    if impl is nw.Implementation.DUCKDB:
+        columns = ", ".join(sql_name(c) for c in names)
+        return nw.from_native(native.project(f"*, hash({columns}) AS {sql_name(key)}"))
+    if impl in (nw.Implementation.PYSPARK, nw.Implementation.PYSPARK_CONNECT):
+        from pyspark.sql import functions as F
+
+        return nw.from_native(native.withColumn(key, F.xxhash64(*[native[c] for c in names])))
+    return None
+
+
+def shared_values(frame: nw.LazyFrame[Any], key: str) -> nw.LazyFrame[Any]:
+    """The values of column ``key`` that more than one row has, once each (column ``key``).
+
+    Polars sorts the column and compares neighbours (measured on 100M line hashes: 13 s and
+    1.3 GiB, where a group-by took 23 s and 7 GiB); DuckDB and Spark group by it (and spill).
+    """
+    if frame.implementation is nw.Implementation.POLARS:
+        import polars as pl
+
+        ordered = frame.to_native().select(key).sort(key)
+        return nw.from_native(ordered.filter(pl.col(key) == pl.col(key).shift(1)).unique())
+    n = unique_name("__n__", [key])
+    return frame.group_by(key).agg(nw.len().alias(n)).filter(nw.col(n) > 1).select(key)
+
+
+def keys_with_several_values(
+    frame: nw.LazyFrame[Any], *, key: str, value: str
+) -> nw.LazyFrame[Any]:
+    """The values of ``key`` that come with more than one distinct ``value`` (column ``key``;
+    polars adds helper columns).
+
+    On polars, by the smallest and largest 64-bit hash of ``value`` per key (measured on 100M
+    lines, order ids against customer ids: 14 s and 4.0 GiB, where counting distinct values
+    took 18 s and 7.8 GiB): different hashes are different values; two values of one key
+    would only be missed if their hashes collided (odds about one in 2**64 per pair). Other
+    engines count distinct values.
+    """
+    if frame.implementation is nw.Implementation.POLARS:
+        import polars as pl
+
+        low, high = unique_name("__low__", [key]), unique_name("__high__", [key])
+        hashed = pl.col(value).hash(seed=0)
+        spans = (
+            frame.to_native()
+            .group_by(key)
+            .agg(hashed.min().alias(low), hashed.max().alias(high))
+            .filter(pl.col(low) != pl.col(high))
+        )
+        return nw.from_native(spans)
+    n = unique_name("__n__", [key])
+    return frame.group_by(key).agg(nw.col(value).n_unique().alias(n)).filter(nw.col(n) > 1)

@@ -29,9 +29,12 @@ from retailcrm._engine import (
     columns_of,
     engine_of,
     exact_quotient,
+    keys_with_several_values,
     missing_columns_error,
     pandas_to_polars,
+    shared_values,
     unique_name,
+    with_row_hash,
 )
 from retailcrm._params import check_choice
 from retailcrm.data._report import Problem, ValidationReport, plain_value
@@ -930,27 +933,9 @@ def _frame_checks(
 
 
 def _orders_spanning_customers(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """The order ids that more than one customer id has (column ``order_id``).
-
-    On polars, by the smallest and largest 64-bit hash of the customer ids of each order
-    (measured on 100M lines: 14 s and 4.0 GiB, where counting distinct ids took 18 s and
-    7.8 GiB): different hashes are different ids; two ids of one order would only be missed if
-    their hashes collided (odds about one in 2**64 per pair). Other engines count distinct ids.
-    """
+    """The order ids that more than one customer id has (column ``order_id``)."""
     lines = lf.filter(~nw.col("order_id").is_null())
-    if lf.implementation is nw.Implementation.POLARS:
-        import polars as pl
-
-        customer = pl.col("customer_id").hash(seed=0)
-        spans = (
-            lines.to_native()
-            .group_by("order_id")
-            .agg(customer.min().alias("low"), customer.max().alias("high"))
-            .filter(pl.col("low") != pl.col("high"))
-        )
-        return nw.from_native(spans)
-    per_order = lines.group_by("order_id").agg(nw.col("customer_id").n_unique().alias("n"))
-    return per_order.filter(nw.col("n") > 1)
+    return keys_with_several_values(lines, key="order_id", value="customer_id")
 
 
 def _duplicates(tx: Any, engine: Engine) -> tuple[int, list[Any]]:
@@ -1046,27 +1031,17 @@ def _lazy_repeats(frame: nw.LazyFrame[Any]) -> int:
     """The number of exact repeats in a lazy frame, counted in its engine.
 
     First the hash values that more than one line has (none, in a clean table: then that is
-    the whole cost): polars sorts the hashes (measured on 100M lines: 13 s and 1.3 GiB, where
-    a group-by took 23 s and 7 GiB), DuckDB and Spark group by them (and spill). Only the
-    lines with one of those hashes are then compared exactly: their number minus their
-    number of distinct lines.
+    the whole cost; see ``_engine.shared_values``). Only the lines with one of those hashes
+    are then compared exactly: their number minus their number of distinct lines.
     """
     names = frame.collect_schema().names()
     key = unique_name("__line_hash__", names)
-    hashed = _with_line_hash(frame, names, key)
+    hashed = with_row_hash(frame, names, key)
     if hashed is None:
         n_all = frame.select(nw.len().alias("n")).pipe(collect_polars).item(0, "n")
         n_unique = frame.unique().select(nw.len().alias("n")).pipe(collect_polars).item(0, "n")
         return int(n_all - n_unique)
-    if hashed.implementation is nw.Implementation.POLARS:
-        import polars as pl
-
-        ordered = hashed.to_native().select(key).sort(key)
-        shared_plan = nw.from_native(ordered.filter(pl.col(key) == pl.col(key).shift(1)).unique())
-    else:
-        shared_plan = (
-            hashed.group_by(key).agg(nw.len().alias("n")).filter(nw.col("n") > 1).select(key)
-        )
+    shared_plan = shared_values(hashed, key)
     shared = shared_plan.pipe(collect_polars)
     if len(shared) == 0:
         return 0
@@ -1079,32 +1054,6 @@ def _lazy_repeats(frame: nw.LazyFrame[Any]) -> int:
     got = per_line.select(nw.col(n).sum().alias("lines"), nw.len().alias("distinct"))
     row = got.pipe(collect_polars).row(0)
     return int((row[0] or 0) - row[1])
-
-
-def _with_line_hash(frame: nw.LazyFrame[Any], names: list[str], key: str) -> Any:
-    """``frame`` with a 64-bit hash of every column as column ``key`` (polars: the hash of a
-    struct of the line; DuckDB: ``hash(...)``; Spark: ``xxhash64(...)``), or ``None`` for a
-    backend without one. Equal lines hash equal; unequal lines rarely do, and are then told
-    apart by the exact comparison."""
-    native = frame.to_native()
-    impl = frame.implementation
-    if impl is nw.Implementation.POLARS:
-        import polars as pl
-
-        return nw.from_native(native.with_columns(pl.struct(pl.all()).hash(seed=0).alias(key)))
-    if impl is nw.Implementation.DUCKDB:
-        columns = ", ".join(_sql_name(c) for c in names)
-        return nw.from_native(native.project(f"*, hash({columns}) AS {_sql_name(key)}"))
-    if impl in (nw.Implementation.PYSPARK, nw.Implementation.PYSPARK_CONNECT):
-        from pyspark.sql import functions as F
-
-        return nw.from_native(native.withColumn(key, F.xxhash64(*[native[c] for c in names])))
-    return None
-
-
-def _sql_name(name: str) -> str:
-    """A column name quoted for DuckDB's SQL."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 Duplicates = Literal["keep", "drop"]
