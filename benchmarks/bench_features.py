@@ -590,16 +590,19 @@ def targets_table(summary: dict[str, dict[str, Any]]) -> str:
         "polars": summary.get("retailcrm (polars)", {}),
         "pandas": summary.get("retailcrm (pandas)", {}),
     }
-    limits = {"polars": 1.3, "pandas": 1.6}
+    # the features issue asked for ≤ 1.3× (polars) and ≤ 1.6× (pandas); the scale issue
+    # tightened pandas input to ≤ 1.3× as well: both pandas rows are reported
+    limits = {"polars": (1.3,), "pandas": (1.6, 1.3)}
     for kind, s in ours.items():
         if "seconds" in s and "seconds" in floor:
             r = s["seconds"] / floor["seconds"]
             extra = " (conversion included)" if kind == "pandas" else ""
-            rows.append(
-                f"| {kind} input ≤ {limits[kind]}× the floor{extra} "
-                f"| {s['seconds']:.2f} s vs {floor['seconds']:.2f} s = {r:.2f}× "
-                f"| {_verdict(r <= limits[kind])} |"
-            )
+            for limit in limits[kind]:
+                rows.append(
+                    f"| {kind} input ≤ {limit}× the floor{extra} "
+                    f"| {s['seconds']:.2f} s vs {floor['seconds']:.2f} s = {r:.2f}× "
+                    f"| {_verdict(r <= limit)} |"
+                )
     for kind, s in ours.items():
         for peer in ("lifetimes", "pymc-marketing"):
             p = summary.get(peer, {})
