@@ -11,6 +11,7 @@ from sklearn.base import clone
 
 from retailcrm.exceptions import (
     ConvergenceError,
+    DataQualityWarning,
     IdentifiabilityWarning,
     InvalidDataError,
     NotFittedError,
@@ -150,6 +151,27 @@ def test_identical_spend_warns_and_predicts_that_spend() -> None:
     assert all(np.isnan(v) for v in model.standard_errors_.values())
     spend = model.expected_spend(frequency=[0, 1, 7], monetary_value=[0.0, 20.0, 20.0])
     np.testing.assert_allclose(spend, 20.0, rtol=1e-12)
+
+
+def test_infinite_expected_spend_warns() -> None:
+    """Spend so heavy-tailed that q < 1: the prior mean p gamma / (q - 1) is infinite, so a
+    customer without repeat purchases gets inf, and the caller is told (never a silent inf)."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 8, 2_000)
+    nu = rng.gamma(0.7, 1 / 15.0, x.size)  # the model's own process, with q = 0.7
+    m = rng.gamma(6.0 * x, 1 / (x * nu))
+    model = GammaGammaModel().fit(frequency=x, monetary_value=m)
+    p, q, g = (model.params_[k] for k in ("p", "q", "gamma"))
+    assert q < 1 < p + q  # frequency 0 has no finite mean, frequency 1 has
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"1 customer with frequency <= 0 gets expected_spend inf, because the fitted q = "
+        r"0\.\d+ makes p \* frequency \+ q - 1 <= 0.*Fix: ",
+    ):
+        spend = model.expected_spend(frequency=[0, 1, 3], monetary_value=[0.0, 50.0, 80.0])
+    assert spend[0] == np.inf
+    expected = [p * (g + k * v) / (p * k + q - 1) for k, v in ((1, 50.0), (3, 80.0))]
+    np.testing.assert_allclose(spend[1:], expected, rtol=1e-12)
 
 
 def test_convergence_error_says_what_to_try() -> None:

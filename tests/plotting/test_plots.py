@@ -303,3 +303,16 @@ def test_bad_parameters(results: dict[str, Any]) -> None:
         rp.frequency_recency_matrix(object())
     with pytest.raises(ConfigError, match=r"'T' parameter of probability_alive_matrix"):
         rp.probability_alive_matrix(results["model"], T=0)
+
+
+def test_ltv_distribution_leaves_out_infinite_values_and_says_so() -> None:
+    """A Gamma-Gamma fit with q <= 1 gives customers without repeat purchases an infinite
+    expected spend (with a warning): the histogram draws the finite values and counts the rest."""
+    clv = pd.DataFrame({"customer_id": [1, 2, 3, 4], "clv": [10.0, 30.0, np.inf, None]})
+    ax = rp.ltv_distribution(clv, bins=2)
+    assert sum(p.get_height() for p in ax.patches) == 2
+    assert (
+        ax.get_title() == "Customer lifetime value: distribution (2 customers; 1 infinite left out)"
+    )
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == "mean 20.0"

@@ -21,7 +21,12 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from scipy import special
 
-from retailcrm.exceptions import IdentifiabilityWarning, InvalidDataError, format_rows
+from retailcrm.exceptions import (
+    DataQualityWarning,
+    IdentifiabilityWarning,
+    InvalidDataError,
+    format_rows,
+)
 from retailcrm.models._base import LOG_BOUND, BaseFitter, caller_stacklevel
 from retailcrm.models._inputs import (
     FloatArray,
@@ -335,6 +340,26 @@ class GammaGammaModel(BaseFitter):
         den = p * x + q - 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(den > 0, p * (g + x * m) / np.where(den > 0, den, 1.0), np.inf)
+        infinite = np.isinf(out) & np.isfinite(x)
+        if infinite.any():
+            # the posterior spend distribution has no finite mean: say so, never silently inf
+            n, worst = int(infinite.sum()), float(x[infinite].max())
+            who = (
+                f"{n:,} customer{'' if n == 1 else 's'} with frequency <= {worst:,.6g} "
+                f"get{'s' if n == 1 else ''}"
+            )
+            warnings.warn(
+                DataQualityWarning(
+                    f"GammaGammaModel.expected_spend: {who} expected_spend inf, because "
+                    f"the fitted q = {q:.4g} makes p * frequency + q - 1 <= 0 for them (p = {p:.4g}): the "
+                    "fitted spend distribution is so heavy-tailed that its mean is infinite "
+                    "for customers with few repeat purchases (for frequency 0 whenever q <= 1). "
+                    "Fix: look for outlying monetary_value in the fitting data (a few huge "
+                    "orders, unit errors) and refit without them, or predict only customers "
+                    "whose p * frequency + q > 1."
+                ),
+                stacklevel=caller_stacklevel(),
+            )
         return np.asarray(out, dtype=np.float64)
 
 

@@ -337,7 +337,9 @@ def ltv_distribution(
     ----------
     clv : dataframe
         The result of :func:`retailcrm.models.customer_lifetime_value` (any engine), or any
-        frame with the value ``column``. Missing values are left out.
+        frame with the value ``column``. Missing values are left out, and so are infinite ones
+        (a Gamma-Gamma fit with ``q <= 1`` gives them, with a warning); the title counts
+        those.
     column : str
         The value column.
     bins : int
@@ -368,7 +370,10 @@ def ltv_distribution(
         produced_by="retailcrm.models.customer_lifetime_value",
     )
     values = frame[column].astype(float).dropna().to_numpy()
+    infinite = int(np.isinf(values).sum())  # an expected spend without a finite mean
+    values = values[np.isfinite(values)]
     title = "Customer lifetime value: distribution"
+    left_out = f"; {infinite:,} infinite left out" if infinite else ""
     with style():
         ax = new_axes(ax, (7.5, 4.5))
         if values.size == 0:
@@ -380,6 +385,6 @@ def ltv_distribution(
         ax.axvline(median, color=color(2), linestyle=":", label=f"median {median:,.1f}")
         ax.set_xlabel(f"{column} per customer")
         ax.set_ylabel("customers")
-        ax.set_title(f"{title} ({values.size:,} customers)")
+        ax.set_title(f"{title} ({values.size:,} customers{left_out})")
         ax.legend()
     return ax
