@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -268,3 +269,48 @@ def test_lazy_repeat_count_is_exact_when_hashes_collide(engine_name: str) -> Non
     assert (n, rows, keep) == (2, [], None)
     n, _, _ = duplicate_lines(make_native(engine_name, frame.head(2)), engine_of(native))
     assert n == 0
+
+
+@pytest.mark.parametrize("timestamps", ["datetime", "text"])
+def test_pandas_columns_converted_once_give_the_same_prepared_frame(
+    timestamps: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the default duplicate policy a pandas frame goes to polars once, for the duplicate
+    search, and validation reuses the columns its pre-pass left alone (a column it changes,
+    here text timestamps, is converted on its own): the prepared frame is the same as without
+    the sharing (``duplicates="keep"`` converts the mapped columns only), with Chinese column
+    names, an unmapped column and a non-default index."""
+    from retailcrm.data._prepare import prepare_transactions
+
+    stamps = ["2024-01-02 10:00", "2024-01-02 10:00", "2024-02-03 11:30", "2024-03-04 09:15"]
+    tx = pd.DataFrame(
+        {
+            "会员": ["甲", "甲", "乙", "丙"],
+            "时间": stamps if timestamps == "text" else pd.to_datetime(stamps),
+            "金额": [10.0, 10.0, -2.5, 7.25],
+            "门店": ["上海", "上海", "北京", "上海"],
+        },
+        index=[10, 11, 12, 13],
+    )
+    schema = TransactionSchema(customer_id="会员", timestamp="时间", amount="金额")
+    from retailcrm.data import _prepare
+
+    calls: dict[str, list[list[str]]] = {"all": [], "mapped": []}
+    for fn, key in (("pandas_all_columns", "all"), ("pandas_to_polars", "mapped")):
+        real = getattr(_prepare, fn)
+
+        def record(df: Any, _real: Any = real, _key: str = key) -> Any:
+            calls[_key].append(list(df.columns))
+            return _real(df)
+
+        monkeypatch.setattr(_prepare, fn, record)
+    match = r"1 line exactly repeats an earlier line \(rows \[11\]\)"
+    with pytest.warns(DataQualityWarning, match=match):
+        shared = prepare_transactions(tx, schema=schema).frame.collect().to_native()
+    assert calls["all"] == [list(tx.columns)]  # every column, once, for the duplicate search
+    # only a column the pre-pass changed is converted again
+    assert calls["mapped"] == ([["timestamp"]] if timestamps == "text" else [])
+    calls["all"].clear()
+    alone = prepare_transactions(tx, schema=schema, duplicates="keep").frame.collect().to_native()
+    assert shared.equals(alone)
+    assert shared.columns == alone.columns

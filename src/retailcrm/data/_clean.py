@@ -7,7 +7,7 @@ from typing import Any, Literal
 import attrs
 import narwhals.stable.v2 as nw
 
-from retailcrm._engine import collect_polars
+from retailcrm._engine import collect_polars, engine_of
 from retailcrm._params import check_choice
 from retailcrm.data._prepare import (
     Inspector,
@@ -19,6 +19,7 @@ from retailcrm.data._prepare import (
     fence_limit_text,
     inspect_transactions,
     normalise_columns,
+    pandas_all_columns,
 )
 from retailcrm.data._report import html_table
 from retailcrm.data._schema import TransactionSchema
@@ -168,7 +169,11 @@ def clean_transactions(
     ):
         check_choice(value, _POLICIES[name], name=name, owner="clean_transactions")
     check_duplicates(duplicates, owner="clean_transactions")
-    prepared, report = inspect_transactions(tx, schema=schema, as_of=as_of, level="errors")
+    # pandas: every column goes to polars once, for the duplicate search and validation both
+    converted = pandas_all_columns(tx) if engine_of(tx).kind == "pandas" else None
+    prepared, report = inspect_transactions(
+        tx, schema=schema, as_of=as_of, level="errors", converted=converted
+    )
     if report.missing is not None:
         raise report.missing
     assert prepared is not None
@@ -225,7 +230,7 @@ def clean_transactions(
         )
 
     if engine.has_row_labels:
-        return _clean_eager(tx, canon, engine, rules)
+        return _clean_eager(tx, canon, engine, rules, converted)
     return _clean_lazy(tx, canon, prepared, rules)
 
 
@@ -236,13 +241,18 @@ def _detail(rule: str, detail: str, total: float | None) -> str:
 
 
 def _clean_eager(
-    tx: Any, canon: Any, engine: Any, rules: list[tuple[str, str, nw.Expr | None, bool, str]]
+    tx: Any,
+    canon: Any,
+    engine: Any,
+    rules: list[tuple[str, str, nw.Expr | None, bool, str]],
+    converted: Any = None,
 ) -> tuple[Any, CleaningReport]:
     import polars as pl
 
     frame = canon.pipe(collect_polars)
     n_in = len(frame)
-    _, _, keep_first = duplicate_lines(tx, engine)  # the one detection of exact repeats
+    _, _, keep_first = duplicate_lines(tx, engine, converted)  # the one detection of repeats
+    del converted
     dup_series = pl.Series(~keep_first, dtype=pl.Boolean)
     alive = pl.Series([True] * n_in, dtype=pl.Boolean)
     actions = []

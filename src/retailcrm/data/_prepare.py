@@ -200,8 +200,9 @@ def _pandas_prepass(ins: Inspector, roles: Mapping[str, str]) -> Any:
     native = ins.native
     index = native.index
     out: dict[str, Any] = {}
+    untouched: dict[str, str] = {}
     for role, col in roles.items():
-        series = native[col]
+        series = original = native[col]
         if isinstance(series, pd.DataFrame):
             raise InvalidDataError(
                 f"tx: column {col!r} appears more than once. Fix: give each column a unique name."
@@ -216,11 +217,36 @@ def _pandas_prepass(ins: Inspector, roles: Mapping[str, str]) -> Any:
         elif role == "refund" and pd.api.types.is_object_dtype(series.dtype):
             series = _pd_flags(series)
         out[role] = series.reset_index(drop=True)
+        if series is original:
+            untouched[role] = col
         if any(p.severity == "error" for p in ins.problems[before:]):
             # keep the raw text so null checks do not count unreadable values twice
             out[f"__raw_{role}"] = native[col].astype("string").reset_index(drop=True)
     frame = pd.DataFrame(out, copy=False)
-    return frame
+    return frame, untouched
+
+
+def _prepass_to_polars(
+    frame: Any, native: Any, untouched: Mapping[str, str], converted: Any
+) -> nw.LazyFrame[Any]:
+    """The pre-passed pandas ``frame`` in polars. Columns the pre-pass left as they were are
+    taken from ``converted`` (every column of ``native`` already in polars, made for the
+    duplicate search) instead of being converted a second time: on 10M lines that saves the
+    time and the memory of a second copy of the string columns."""
+    import polars as pl
+
+    if converted is None or not untouched:
+        return pandas_to_polars(frame)
+    reused: dict[str, Any] = {}
+    for role, col in untouched.items():
+        pos = native.columns.get_loc(col)
+        if isinstance(pos, int):
+            reused[role] = converted.to_series(pos).alias(role)
+    rest = [c for c in frame.columns if c not in reused]
+    if rest:
+        other = pandas_to_polars(frame[rest]).to_native().collect()
+        reused.update({c: other.get_column(c) for c in rest})
+    return nw.from_native(pl.DataFrame([reused[c] for c in frame.columns]).lazy())
 
 
 def _pd_flags(series: Any) -> Any:
@@ -560,12 +586,15 @@ def inspect_transactions(
     as_of: Any = None,
     level: Level = "all",
     name: str = "tx",
+    converted: Any = None,
 ) -> tuple[PreparedTransactions | None, ValidationReport]:
     """Normalise ``tx`` and find its problems.
 
     Returns the prepared (but not yet as-of-filtered) transactions — ``None`` when required
     columns are missing — and the report. ``level="errors"`` runs only the checks whose failure
     is an error (what :func:`prepare_transactions` needs); ``"all"`` adds the warnings.
+    ``converted`` is every column of a pandas ``tx`` in polars (:func:`pandas_all_columns`),
+    when the caller has it for the duplicate search: columns are then not converted twice.
     """
     if schema is None:
         schema = TransactionSchema()
@@ -604,8 +633,9 @@ def inspect_transactions(
 
     ins = Inspector(schema=schema, native=tx, engine=engine, level=level)
     if engine.kind == "pandas":
-        frame = _pandas_prepass(ins, roles)
-        lf = pandas_to_polars(frame)
+        frame, untouched = _pandas_prepass(ins, roles)
+        lf = _prepass_to_polars(frame, tx, untouched, converted)
+        del frame
         lf, checks = normalise_columns(ins, lf, {r: r for r in roles})
         index = tx.index
     else:
@@ -943,7 +973,7 @@ def _duplicates(tx: Any, engine: Engine) -> tuple[int, list[Any]]:
     return n, rows
 
 
-def duplicate_lines(tx: Any, engine: Engine) -> tuple[int, list[Any], Any]:
+def duplicate_lines(tx: Any, engine: Engine, converted: Any = None) -> tuple[int, list[Any], Any]:
     """Exact repeats of an earlier line, over every column of the caller's frame.
 
     Returns the number of repeats, up to five example row labels (pandas index labels, polars
@@ -959,7 +989,7 @@ def duplicate_lines(tx: Any, engine: Engine) -> tuple[int, list[Any], Any]:
     import numpy as np
 
     if engine.kind == "pandas":
-        pl_df = _pandas_all_columns(tx)
+        pl_df = pandas_all_columns(tx) if converted is None else converted
         # cells Arrow cannot type fall back to pandas' own comparison
         dup = tx.duplicated(keep="first").to_numpy() if pl_df is None else _frame_repeats(pl_df)
         return int(dup.sum()), list(tx.index[dup][:N_EXAMPLES]), ~dup
@@ -971,7 +1001,7 @@ def duplicate_lines(tx: Any, engine: Engine) -> tuple[int, list[Any], Any]:
     return _lazy_repeats(frame), [], None
 
 
-def _pandas_all_columns(tx: Any) -> Any:
+def pandas_all_columns(tx: Any) -> Any:
     """Every column of a pandas frame as polars (through Arrow), or ``None`` if Arrow refuses."""
     import polars as pl
     import pyarrow as pa
@@ -1075,7 +1105,12 @@ def check_duplicates(duplicates: Any, *, owner: str) -> Duplicates | None:
 
 
 def apply_duplicates_policy(
-    tx: Any, duplicates: Duplicates | None, *, name: str = "tx", owner: str = "retailcrm"
+    tx: Any,
+    duplicates: Duplicates | None,
+    *,
+    name: str = "tx",
+    owner: str = "retailcrm",
+    converted: Any = None,
 ) -> Any:
     """The one duplicate-lines policy of every function that reads transactions.
 
@@ -1088,7 +1123,7 @@ def apply_duplicates_policy(
     if duplicates == "keep":
         return tx
     engine = engine_of(tx, name=name)
-    n, rows, keep = duplicate_lines(tx, engine)
+    n, rows, keep = duplicate_lines(tx, engine, converted)
     if not n:
         return tx
     if duplicates is None:
@@ -1195,13 +1230,19 @@ def prepare_transactions(
         tx = apply_duplicates_policy(tx, duplicates, name=name)
     elif duplicates is not None and duplicates != "keep":
         apply_duplicates_policy(tx, duplicates, name=name)  # raises the ConfigError
+    # pandas under the default policy: every column goes to polars once, for the duplicate
+    # search, and validation reuses the columns it needs (not converted a second time)
+    converted = None
+    if duplicates is None and engine_of(tx, name=name).kind == "pandas":
+        converted = pandas_all_columns(tx)
     prepared, report = inspect_transactions(
-        tx, schema=schema, as_of=as_of, level="errors", name=name
+        tx, schema=schema, as_of=as_of, level="errors", name=name, converted=converted
     )
     report.raise_for_errors()
     assert prepared is not None
     if duplicates is None:  # warn about valid data only: errors come first
-        apply_duplicates_policy(tx, None, name=name)
+        apply_duplicates_policy(tx, None, name=name, converted=converted)
+    del converted  # the prepared frame keeps the columns it uses
     prepared = attrs.evolve(prepared, frame=_with_minor_units(prepared), as_of=None)
     return prepared if as_of is None else prepared.until(as_of)
 
