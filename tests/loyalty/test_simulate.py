@@ -243,3 +243,14 @@ def test_summary_migration_and_reactivation(engine: str) -> None:
         reactivation_rate(n_before, n_features, as_of="2024-06-30", tier="sleep"),
         {"tier": ["sleep"], "members": [2], "reactivated": [1], "rate": [0.5]},
     )
+
+
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
+def test_history_is_sorted_by_date_and_customer(engine: str) -> None:
+    """The history comes out by date, then customer, however the lines are ordered (eager
+    engines sort each date's assignment instead of the whole history)."""
+    tx = TX.assign(customer_id=TX["customer_id"].map({1: "张", 2: "C9", 3: "A1"})).iloc[::-1]
+    history = to_polars(simulate_program(make_native(engine, tx), PROGRAM, dates=DATES).history)
+    keys = history.select("date", "customer_id").rows()
+    assert keys == sorted(keys)
+    assert len(keys) == len(set(keys)) == 7
