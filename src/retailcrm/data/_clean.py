@@ -7,19 +7,19 @@ from typing import Any, Literal
 import attrs
 import narwhals.stable.v2 as nw
 
-from retailcrm._engine import collect_polars, engine_of
+from retailcrm._engine import collect_polars
 from retailcrm._params import check_choice
 from retailcrm.data._prepare import (
     Inspector,
     after_as_of,
     check_duplicates,
+    converted_once,
     duplicate_lines,
     extreme_fence,
     extreme_mask,
     fence_limit_text,
     inspect_transactions,
     normalise_columns,
-    pandas_all_columns,
 )
 from retailcrm.data._report import html_table
 from retailcrm.data._schema import TransactionSchema
@@ -169,8 +169,7 @@ def clean_transactions(
     ):
         check_choice(value, _POLICIES[name], name=name, owner="clean_transactions")
     check_duplicates(duplicates, owner="clean_transactions")
-    # pandas: every column goes to polars once, for the duplicate search and validation both
-    converted = pandas_all_columns(tx) if engine_of(tx).kind == "pandas" else None
+    converted = converted_once(tx)  # pandas: for the duplicate search and validation both
     prepared, report = inspect_transactions(
         tx, schema=schema, as_of=as_of, level="errors", converted=converted
     )
@@ -252,7 +251,6 @@ def _clean_eager(
     frame = canon.pipe(collect_polars)
     n_in = len(frame)
     _, _, keep_first = duplicate_lines(tx, engine, converted)  # the one detection of repeats
-    del converted
     dup_series = pl.Series(~keep_first, dtype=pl.Boolean)
     alive = pl.Series([True] * n_in, dtype=pl.Boolean)
     actions = []

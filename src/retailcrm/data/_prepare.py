@@ -1001,6 +1001,12 @@ def duplicate_lines(tx: Any, engine: Engine, converted: Any = None) -> tuple[int
     return _lazy_repeats(frame), [], None
 
 
+def converted_once(tx: Any, *, name: str = "tx") -> Any:
+    """For a pandas ``tx``: every column in polars (:func:`pandas_all_columns`), made once for
+    the duplicate search and reused by validation for the columns it needs; else ``None``."""
+    return pandas_all_columns(tx) if engine_of(tx, name=name).kind == "pandas" else None
+
+
 def pandas_all_columns(tx: Any) -> Any:
     """Every column of a pandas frame as polars (through Arrow), or ``None`` if Arrow refuses."""
     import polars as pl
@@ -1232,9 +1238,7 @@ def prepare_transactions(
         apply_duplicates_policy(tx, duplicates, name=name)  # raises the ConfigError
     # pandas under the default policy: every column goes to polars once, for the duplicate
     # search, and validation reuses the columns it needs (not converted a second time)
-    converted = None
-    if duplicates is None and engine_of(tx, name=name).kind == "pandas":
-        converted = pandas_all_columns(tx)
+    converted = converted_once(tx, name=name) if duplicates is None else None
     prepared, report = inspect_transactions(
         tx, schema=schema, as_of=as_of, level="errors", name=name, converted=converted
     )
