@@ -38,8 +38,10 @@ from retailcrm.features._occasions import ReturnsPolicy, check_returns, purchase
 
 __all__ = ["ReturnsPolicy", "customer_features", "customer_table", "purchase_occasions"]
 _PLURAL = {"category": "categories", "channel": "channels"}
-#: Eager inputs with more lines than this are aggregated in partitions of customers.
-PARTITION_LINES = 4_000_000
+#: Eager inputs with more lines than this are aggregated in partitions of customers, about
+#: this many lines each. 1M measured best on 10M lines (2 cores): against 4M, polars input
+#: 7.05 -> 6.58 s and peak 1,187 -> 916 MiB; 500k and 250k were no leaner and slower.
+PARTITION_LINES = 1_000_000
 #: The feature groups ``customer_features(features=...)`` can ask for, in output order.
 FEATURE_GROUPS = ("rfm", "windows", "months", "mix")
 
