@@ -326,6 +326,31 @@ def test_partitioned_aggregation_gives_the_same_table(
     polars.testing.assert_frame_equal(parts, whole, rel_tol=1e-12)
 
 
+@pytest.mark.parametrize(("engine", "split"), [("polars-lazy", True), ("duckdb", False)])
+def test_large_lazy_polars_plans_are_split_by_customers(
+    engine: str,
+    split: bool,
+    small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A polars plan of many lines is a sequential concatenation of per-partition plans (one
+    group-by state in memory at a time) with the same table; DuckDB's plan is not split."""
+    import retailcrm.features._customer as impl
+
+    tx, customers, _ = small_retailer
+    native = make_native(engine, tx)
+    cust = make_native(engine, customers)
+    whole = to_polars(customer_features(native, as_of="2024-10-15", customers=cust))
+    monkeypatch.setattr(impl, "LAZY_PARTITION_LINES", 100)  # many partitions on this sample
+    calls = []
+    original = impl._aggregate_all
+    monkeypatch.setattr(impl, "_aggregate_all", lambda *a: calls.append(1) or original(*a))
+    out = customer_features(native, as_of="2024-10-15", customers=cust)
+    assert type(out) is type(native)  # still lazy: nothing collected
+    assert len(calls) == (-(-len(tx) // 100) if split else 1)
+    polars.testing.assert_frame_equal(to_polars(out), whole, rel_tol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("groups", "absent"),
     [

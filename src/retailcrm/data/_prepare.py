@@ -98,6 +98,9 @@ class PreparedTransactions:
         The parsed ``as_of``; when given, ``frame`` holds only rows at or before it.
     problems : tuple of Problem
         What inspection found (warnings and info only — errors raise).
+    n_lines : int or None
+        The number of lines inspection counted (before any ``as_of`` cut or dropped
+        duplicates: an upper bound), or ``None`` when not known. Used to size partitions.
     """
 
     frame: nw.LazyFrame[Any]
@@ -107,6 +110,7 @@ class PreparedTransactions:
     as_of: AsOf | None
     problems: tuple[Problem, ...] = ()
     source_columns: tuple[str, ...] = ()
+    n_lines: int | None = None
 
     def has(self, role: str) -> bool:
         """True when the optional ``role`` is mapped to an existing column."""
@@ -689,6 +693,7 @@ def inspect_transactions(
         as_of=parsed_as_of,
         problems=tuple(p for p in report.problems if p.severity != "error"),
         source_columns=tuple(columns),
+        n_lines=n_rows,
     )
     return prepared, report
 
