@@ -45,11 +45,11 @@ PARTITION_LINES = 1_000_000
 #: polars lazy inputs (a ``scan_parquet``, say) with more lines than this are aggregated in
 #: partitions of customers of about this many lines, one after another, each a filter over
 #: the source: the group-by state of one partition is alive at a time. Measured on 100M lines
-#: (8.3M customers, streaming engine, 2 cores): 10 partitions took 128 s at a 3.2 GiB peak
-#: against 140 s and 11.4 GiB in one plan; at 10M lines 4 partitions gave 0.79 GiB against
-#: 1.72 GiB at the same time, but each partition re-reads the source, so only large inputs
-#: are split.
-LAZY_PARTITION_LINES = 10_000_000
+#: (8.3M customers, streaming engine, 2 cores, the call alone): one plan 117.5 s at an
+#: 11.35 GiB peak; 5 partitions (20M lines) 125.2 s at 4.06 GiB; 10 partitions (10M lines)
+#: 128-137 s at 3.15 GiB. Each partition re-reads the source, so only large inputs are split;
+#: validation's own peak (about 4.2 GiB there) makes smaller partitions no gain to a pipeline.
+LAZY_PARTITION_LINES = 20_000_000
 #: The feature groups ``customer_features(features=...)`` can ask for, in output order.
 FEATURE_GROUPS = ("rfm", "windows", "months", "mix")
 
