@@ -305,6 +305,16 @@ def test_cancelled_orders_do_not_depend_on_row_order(prices: list[float], seed: 
         assert out["frequency"].to_list() == [0]
 
 
+def _count_aggregations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that gets one item per call of the per-partition aggregation."""
+    import retailcrm.features._customer as impl
+
+    calls: list[int] = []
+    original = impl._aggregate_all
+    monkeypatch.setattr(impl, "_aggregate_all", lambda *a: calls.append(1) or original(*a))
+    return calls
+
+
 @pytest.mark.parametrize("engine", ["pandas-numpy", "polars-eager"])
 def test_partitioned_aggregation_gives_the_same_table(
     engine: str,
@@ -318,9 +328,7 @@ def test_partitioned_aggregation_gives_the_same_table(
     native = make_native(engine, tx)
     whole = to_polars(customer_features(native, as_of="2024-10-15", customers=customers))
     monkeypatch.setattr(impl, "PARTITION_LINES", 100)  # several partitions on this sample
-    calls = []
-    original = impl._aggregate_all
-    monkeypatch.setattr(impl, "_aggregate_all", lambda *a: calls.append(1) or original(*a))
+    calls = _count_aggregations(monkeypatch)
     parts = to_polars(customer_features(native, as_of="2024-10-15", customers=customers))
     assert len(calls) > 3
     polars.testing.assert_frame_equal(parts, whole, rel_tol=1e-12)
@@ -342,9 +350,7 @@ def test_large_lazy_polars_plans_are_split_by_customers(
     cust = make_native(engine, customers)
     whole = to_polars(customer_features(native, as_of="2024-10-15", customers=cust))
     monkeypatch.setattr(impl, "LAZY_PARTITION_LINES", 100)  # many partitions on this sample
-    calls = []
-    original = impl._aggregate_all
-    monkeypatch.setattr(impl, "_aggregate_all", lambda *a: calls.append(1) or original(*a))
+    calls = _count_aggregations(monkeypatch)
     out = customer_features(native, as_of="2024-10-15", customers=cust)
     assert type(out) is type(native)  # still lazy: nothing collected
     assert len(calls) == (-(-len(tx) // 100) if split else 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -307,8 +307,6 @@ def _per_customer(
     """
     if prepared.engine.is_lazy:
         return _lazy_partitions(prepared, asof, wins, returns, groups)
-    import polars as pl
-
     # only the columns the aggregates read are materialised (not timestamp, product, quantity)
     keep = ["customer_id", "date", "amount_minor"]
     keep += [c for c in ("order_id", "discount_minor") if c in prepared.frame.collect_schema()]
@@ -319,17 +317,27 @@ def _per_customer(
     n_parts = -(-lines.height // PARTITION_LINES)
     if n_parts <= 1:
         return _aggregate_all(prepared, asof, wins, returns, groups, _materialise)
-    part = pl.col("customer_id").hash(seed=0) % n_parts
-    lines = lines.with_columns(part.alias("__part"))
     tables = []
-    for i in range(n_parts):
-        chunk = lines.filter(pl.col("__part") == i).drop("__part")
-        sub = attrs.evolve(prepared, frame=nw.from_native(chunk.lazy()))
+    for sub in _customer_partitions(prepared, lines, n_parts):
         tables.append(
             _aggregate_all(sub, asof, wins, returns, groups, _materialise).pipe(collect_polars)
         )
-        del chunk, sub
+        del sub  # one partition's lines in memory at a time
     return nw.concat(tables, how="vertical").lazy()
+
+
+def _customer_partitions(
+    prepared: PreparedTransactions, lines: Any, n_parts: int
+) -> Iterator[PreparedTransactions]:
+    """``prepared`` over each of ``n_parts`` partitions of the polars ``lines`` (a DataFrame or
+    a LazyFrame), by a hash of the customer id: every customer's lines fall in one partition."""
+    import polars as pl
+
+    lines = lines.with_columns((pl.col("customer_id").hash(seed=0) % n_parts).alias("__part"))
+    for i in range(n_parts):
+        chunk = lines.filter(pl.col("__part") == i).drop("__part").lazy()
+        yield attrs.evolve(prepared, frame=nw.from_native(chunk))
+        del chunk
 
 
 def _lazy_partitions(
@@ -352,12 +360,10 @@ def _lazy_partitions(
         return _aggregate_all(prepared, asof, wins, returns, groups, identity)
     import polars as pl
 
-    source = prepared.frame.to_native()
-    part = pl.col("customer_id").hash(seed=0) % n_parts
-    plans = []
-    for i in range(n_parts):
-        sub = attrs.evolve(prepared, frame=nw.from_native(source.filter(part == i)))
-        plans.append(_aggregate_all(sub, asof, wins, returns, groups, identity).to_native())
+    plans = [
+        _aggregate_all(sub, asof, wins, returns, groups, identity).to_native()
+        for sub in _customer_partitions(prepared, prepared.frame.to_native(), n_parts)
+    ]
     return nw.from_native(pl.concat(plans, how="vertical", parallel=False))
 
 
