@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import assert_equal_data, assert_same_kind, to_polars
-from retailcrm import TransactionSchema
-from retailcrm.exceptions import ConfigError, MissingColumnsError
+from retailcrm import TransactionSchema, validate_transactions
+from retailcrm.data._prepare import prepare_transactions, reading_only
+from retailcrm.exceptions import ConfigError, DataQualityWarning, MissingColumnsError
 from retailcrm.models import BetaGeoModel, btyd_summary, btyd_summary_excluded
 
 COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
@@ -101,6 +103,48 @@ def test_parameter_errors(tx: pd.DataFrame) -> None:
         btyd_summary_excluded(tx, observation_end="2024-02-29", calibration_end=None)
     with pytest.raises(MissingColumnsError, match="amount"):
         btyd_summary(tx.drop(columns="amount"), observation_end="2024-02-29")
+
+
+def test_reads_only_its_columns_but_duplicates_compare_all(
+    tx: pd.DataFrame, constructor: object, engine: str
+) -> None:
+    """Columns btyd_summary does not read are not validated (validate_transactions still
+    reports them); a mapped-but-missing column and the refund flag still count, and the
+    duplicate search still compares every column."""
+    want = btyd_summary(tx, observation_end="2024-02-29")
+    junk = tx.assign(quantity=["1", "two"] * 5)
+    if engine.startswith("pandas"):  # mixed kinds exist only in object columns
+        junk = junk.assign(channel=[1, "web"] * 5)
+    got = btyd_summary(constructor(junk), observation_end="2024-02-29")  # type: ignore[operator]
+    assert_equal_data(got, want)
+    codes = {p.code for p in validate_transactions(junk).problems if p.severity == "error"}
+    assert "quantity_not_numeric" in codes
+
+    with pytest.raises(MissingColumnsError, match="till"):
+        btyd_summary(tx, observation_end="2024-02-29", schema=TransactionSchema(channel="till"))
+
+    flagged = tx.assign(amount=tx["amount"].abs(), refund=tx["amount"] < 0)
+    assert_equal_data(btyd_summary(flagged, observation_end="2024-02-29"), want)
+
+    twice = pd.concat([tx, tx.iloc[[0]]], ignore_index=True)
+    with pytest.warns(DataQualityWarning, match="1 lines? exactly repeat"):
+        btyd_summary(twice, observation_end="2024-02-29")
+    apart = twice.assign(channel=["web"] * len(tx) + ["store"])  # equal but for the channel
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        btyd_summary(apart, observation_end="2024-02-29")
+
+
+def test_prepared_lines_keep_only_the_read_roles(tx: pd.DataFrame) -> None:
+    full = tx.assign(order_id=range(10), quantity=1, channel="web", category="tea")
+    names = prepare_transactions(full, duplicates="keep", reads=()).frame.collect_schema().names()
+    assert "channel" not in names and "quantity" not in names and "order_id" not in names
+    names = prepare_transactions(full, duplicates="keep").frame.collect_schema().names()
+    assert {"channel", "quantity", "order_id", "category"} <= set(names)
+    schema = TransactionSchema(channel="till", category=None)
+    kept = reading_only(schema, ["order_id"], ["customer_id", "order_id", "quantity"])
+    assert kept is not None and kept.roles["channel"] == "till"  # missing and explicit: stays
+    assert kept.roles["order_id"] == "order_id" and kept.roles.get("quantity") is None
 
 
 def test_engine_parity(constructor: object, engine: str, tx: pd.DataFrame) -> None:

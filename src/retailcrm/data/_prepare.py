@@ -1218,10 +1218,14 @@ def prepare_transactions(
     as_of: Any = None,
     name: str = "tx",
     duplicates: Duplicates | None = None,
+    reads: Sequence[str] | None = None,
 ) -> PreparedTransactions:
     """Validate ``tx`` (error-level checks), normalise it and keep rows at or before ``as_of``.
 
-    ``duplicates`` is the duplicate-lines policy (:func:`apply_duplicates_policy`). The frame
+    ``duplicates`` is the duplicate-lines policy (:func:`apply_duplicates_policy`).
+    ``reads`` (default: every role) names the optional roles the caller reads: the others
+    are left unmapped (:func:`reading_only`) — neither validated nor carried — while the
+    duplicate search still compares every column. The frame
     gets ``amount_minor`` (and ``discount_minor``): amounts in whole minor units of
     ``schema.currency_decimals`` (Int64), which every sum of money uses, so that totals are
     exact and bit-identical across runs, row orders and engines; ``amount`` is rounded to match.
@@ -1237,6 +1241,8 @@ def prepare_transactions(
     """
     if as_of is not None:
         parse_as_of(as_of)  # a bad as_of is the first thing to say
+    if reads is not None:
+        schema = reading_only(schema, reads, columns_of(tx, name=name))
     if duplicates == "drop":
         tx = apply_duplicates_policy(tx, duplicates, name=name)
     elif duplicates is not None and duplicates != "keep":
@@ -1254,6 +1260,28 @@ def prepare_transactions(
     del converted  # the prepared frame keeps the columns it uses
     prepared = attrs.evolve(prepared, frame=_with_minor_units(prepared), as_of=None)
     return prepared if as_of is None else prepared.until(as_of)
+
+
+def reading_only(
+    schema: TransactionSchema | None, reads: Sequence[str], columns: Sequence[str]
+) -> TransactionSchema | None:
+    """``schema`` with the optional roles outside ``reads`` unmapped, where that changes
+    nothing but the work: a role whose column is present is dropped (a function that does not
+    read a column neither validates it nor keeps it in memory: on 10M lines the channel and
+    category text of a pandas frame is 300 MiB); an explicitly mapped role whose column is
+    missing stays, so that the same schema fails the same way in every function. ``refund``
+    always stays: it decides the sign of ``amount``."""
+    if schema is None:
+        schema = TransactionSchema()
+    elif not isinstance(schema, TransactionSchema):
+        return schema  # inspect_transactions says what is wrong with it
+    present = set(columns)
+    unread: dict[str, Any] = {
+        role: None
+        for role in schema.optional_roles
+        if role not in reads and role != "refund" and schema.roles.get(role) in present
+    }
+    return attrs.evolve(schema, **unread) if unread else schema
 
 
 def minor_units(expr: nw.Expr, decimals: int) -> nw.Expr:

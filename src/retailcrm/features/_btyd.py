@@ -140,7 +140,9 @@ def btyd_summary(
     MissingColumnsError
         A required column is absent.
     InvalidDataError
-        The transactions fail validation (see :func:`~retailcrm.validate_transactions`).
+        The columns it reads (customer id, timestamp, amount, refund flag) fail validation
+        (see :func:`~retailcrm.validate_transactions`); the other mapped columns are not
+        validated here, and only the duplicate search reads them.
     ConfigError
         ``observation_end`` missing or unreadable, ``calibration_end`` not before it, or an
         unknown ``time_unit``.
@@ -207,7 +209,7 @@ def btyd_summary(
     unit = check_time_unit(time_unit)
     check_duplicates(duplicates, owner="btyd_summary")
     obs, cal = check_ends(observation_end, calibration_end)
-    prepared = prepare_transactions(tx, schema=schema, as_of=obs, duplicates=duplicates)
+    prepared = prepare_transactions(tx, schema=schema, as_of=obs, duplicates=duplicates, reads=())
     table = btyd_table(prepared, observation_end=obs, calibration_end=cal, unit=unit)
     return prepared.engine.to_native(table)
 
@@ -345,7 +347,7 @@ def btyd_summary_excluded(
         )
     obs, cal = check_ends(observation_end, calibration_end)
     assert cal is not None
-    prepared = prepare_transactions(tx, schema=schema, as_of=obs, duplicates=duplicates)
+    prepared = prepare_transactions(tx, schema=schema, as_of=obs, duplicates=duplicates, reads=())
     firsts = _first_days(purchase_days(prepared))
     out = firsts.filter(nw.col("__first_day") > day_number_of(cal))
     return prepared.engine.to_native(
