@@ -49,6 +49,37 @@ def test_pandas_flavour_is_kept() -> None:
     assert isinstance(arrow["frequency"].dtype, pd.ArrowDtype)
 
 
+def test_pandas_results_are_what_polars_to_pandas_gives() -> None:
+    """Engine.to_native converts one column at a time (Arrow's self_destruct): the result
+    must be exactly polars' own to_pandas, every dtype and null included; the frame handed
+    in stays intact."""
+    import datetime as dt
+
+    import narwhals.stable.v2 as nw
+
+    from retailcrm._engine import Engine
+
+    frame = pl.DataFrame(
+        {
+            "text": ["a", None, "c"],
+            "day": [dt.date(2024, 1, 1), None, dt.date(2024, 1, 3)],
+            "count": [1, None, 3],
+            "whole": [1, 2, 3],
+            "share": [1.0, None, 2.5],
+            "flag": [True, None, False],
+            "at": [dt.datetime(2024, 1, 1, 8), None, dt.datetime(2024, 1, 2)],
+            "label": pl.Series(["x", "y", "x"], dtype=pl.Enum(["y", "x"])),
+            "gap": [dt.timedelta(days=1), None, dt.timedelta(0)],
+        }
+    )
+    kept = frame.clone()
+    got = Engine("pandas", "numpy").to_native(nw.from_native(frame))
+    pd.testing.assert_frame_equal(got, frame.to_pandas())
+    got = Engine("pandas", "numpy").to_native(nw.from_native(frame.lazy()))
+    pd.testing.assert_frame_equal(got, frame.to_pandas())
+    assert frame.equals(kept)
+
+
 def test_pyarrow_table_in_table_out() -> None:
     out = customer_features(pa.Table.from_pandas(TX), as_of="2024-03-01")
     assert isinstance(out, pa.Table) and out.num_rows == 2

@@ -211,7 +211,9 @@ def btyd_summary(
     obs, cal = check_ends(observation_end, calibration_end)
     prepared = prepare_transactions(tx, schema=schema, as_of=obs, duplicates=duplicates, reads=())
     table = btyd_table(prepared, observation_end=obs, calibration_end=cal, unit=unit)
-    return prepared.engine.to_native(table)
+    engine = prepared.engine
+    del prepared  # eager input: its converted columns are freed before the result is built
+    return engine.to_native(table)
 
 
 def btyd_table(

@@ -223,7 +223,9 @@ def customer_features(
         responses=_prepare_responses(responses, response_schema, prepared),
         events=None if events is None else prepare_event_side(events, event_schema, prepared),
     )
-    return prepared.engine.to_native(table)
+    engine = prepared.engine
+    del prepared  # eager input: its converted columns are freed before the result is built
+    return engine.to_native(table)
 
 
 def customer_table(
@@ -333,7 +335,8 @@ def _customer_partitions(
     a LazyFrame), by a hash of the customer id: every customer's lines fall in one partition."""
     import polars as pl
 
-    lines = lines.with_columns((pl.col("customer_id").hash(seed=0) % n_parts).alias("__part"))
+    part = (pl.col("customer_id").hash(seed=0) % n_parts).cast(pl.UInt32)  # not 8 bytes a line
+    lines = lines.with_columns(part.alias("__part"))
     for i in range(n_parts):
         chunk = lines.filter(pl.col("__part") == i).drop("__part").lazy()
         yield attrs.evolve(prepared, frame=nw.from_native(chunk))
