@@ -117,7 +117,8 @@ def floor_btyd(tx: Any, observation_end: dt.date) -> Any:
             day.min().alias("first"),
             day.max().alias("last"),
             (pl.len().cast(pl.Int64) - 1).alias("frequency"),
-            cents.filter(day > day.min()).sum().alias("repeat_cents"),
+            # all spend less the first day's: faster than filtering the repeat days
+            (cents.sum() - cents.sort_by("day").first()).alias("repeat_cents"),
         )
         .select(
             "customer_id",

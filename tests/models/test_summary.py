@@ -293,3 +293,30 @@ def test_every_buyer_appears_exactly_once(rows: list[tuple[str, int, int, float]
     days = tx.assign(date=tx["timestamp"].dt.normalize()).groupby(["customer_id", "date"])
     buyers = {c for (c, _), net in days["amount"].sum().items() if net >= 0}
     assert s["customer_id"].tolist() == sorted(buyers)
+
+
+@given(rows=lines, cut=st.sampled_from([None, 10, 31, 45, 70]))
+def test_the_polars_plan_equals_the_portable_plan(
+    rows: list[tuple[str, int, int, float]], cut: int | None
+) -> None:
+    """polars (pandas and polars input) aggregates the purchase days in one group-by; DuckDB
+    and Spark join each customer's first day. Same per-customer columns, to the bit, with and
+    without a holdout and with days after the period's end."""
+    from retailcrm._dates import day_number_of
+    from retailcrm.features._btyd import _per_customer, _per_customer_polars
+    from retailcrm.features._occasions import purchase_days
+
+    prepared = prepare_transactions(_frame(rows), as_of=dt.date(2024, 3, 31), duplicates="keep")
+    days = purchase_days(prepared)
+    end_day = day_number_of(
+        dt.date(2024, 3, 31) if cut is None else dt.date(2024, 1, 1) + dt.timedelta(days=cut)
+    )
+    for with_holdout in (False, True):
+        fast = _per_customer_polars(days, end_day, with_holdout=with_holdout)
+        portable = _per_customer(days, end_day, with_holdout=with_holdout)
+        got, want = (
+            f.sort("customer_id").collect().to_native().select(sorted(f.collect_schema().names()))
+            for f in (fast, portable)
+        )
+        assert got.columns == want.columns
+        assert got.cast(want.schema).equals(want), (got, want)

@@ -229,35 +229,10 @@ def btyd_table(
     days = purchase_days(prepared)
     scale = float(10**prepared.schema.currency_decimals)
     end_day = day_number_of(cal if cal is not None else obs)
-    firsts = _first_days(days).filter(nw.col("__first_day") <= end_day)
-    joined = days.join(firsts.select("customer_id", "__first_day"), on="customer_id", how="inner")
-    joined = joined.with_columns(
-        __repeat=(nw.col("day") > nw.col("__first_day")) & (nw.col("day") <= end_day),
-        __holdout=nw.col("day") > end_day,
-    )
-    repeat, holdout = nw.col("__repeat"), nw.col("__holdout")
-    aggs = [
-        nw.col("__first_day").min().alias("__first"),
-        nw.when(~holdout).then(nw.col("day")).max().alias("__last"),
-        repeat.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency"),
-        nw.when(repeat)
-        .then(nw.col("net_minor"))
-        .otherwise(nw.lit(0, nw.Int64))
-        .sum()
-        .cast(nw.Int64)
-        .alias("__repeat_spend"),
-    ]
-    if cal is not None:
-        aggs += [
-            holdout.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency_holdout"),
-            nw.when(holdout)
-            .then(nw.col("net_minor"))
-            .otherwise(nw.lit(0, nw.Int64))
-            .sum()
-            .cast(nw.Int64)
-            .alias("__holdout_spend"),
-        ]
-    per = joined.group_by("customer_id").agg(*aggs)
+    if days.implementation is nw.Implementation.POLARS:
+        per = _per_customer_polars(days, end_day, with_holdout=cal is not None)
+    else:
+        per = _per_customer(days, end_day, with_holdout=cal is not None)
     freq = nw.col("frequency")
     cols = [
         nw.col("customer_id"),
@@ -284,6 +259,100 @@ def btyd_table(
             .alias("duration_holdout"),
         ]
     return per.select(*cols).sort("customer_id")
+
+
+def _per_customer(
+    days: nw.LazyFrame[Any], end_day: int, *, with_holdout: bool
+) -> nw.LazyFrame[Any]:
+    """Per customer with a purchase day on or before ``end_day``: ``__first`` and ``__last``
+    (day numbers of the first purchase day and of the last one up to ``end_day``),
+    ``frequency`` and ``__repeat_spend`` (the purchase days after the first up to ``end_day``,
+    and their net spend in minor units) and, with ``with_holdout``, ``frequency_holdout`` and
+    ``__holdout_spend`` (the days after ``end_day``). Portable: every engine joins the days
+    with each customer's first day."""
+    firsts = _first_days(days).filter(nw.col("__first_day") <= end_day)
+    joined = days.join(firsts.select("customer_id", "__first_day"), on="customer_id", how="inner")
+    joined = joined.with_columns(
+        __repeat=(nw.col("day") > nw.col("__first_day")) & (nw.col("day") <= end_day),
+        __holdout=nw.col("day") > end_day,
+    )
+    repeat, holdout = nw.col("__repeat"), nw.col("__holdout")
+    aggs = [
+        nw.col("__first_day").min().alias("__first"),
+        nw.when(~holdout).then(nw.col("day")).max().alias("__last"),
+        repeat.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency"),
+        nw.when(repeat)
+        .then(nw.col("net_minor"))
+        .otherwise(nw.lit(0, nw.Int64))
+        .sum()
+        .cast(nw.Int64)
+        .alias("__repeat_spend"),
+    ]
+    if with_holdout:
+        aggs += [
+            holdout.cast(nw.Int64).sum().cast(nw.Int64).alias("frequency_holdout"),
+            nw.when(holdout)
+            .then(nw.col("net_minor"))
+            .otherwise(nw.lit(0, nw.Int64))
+            .sum()
+            .cast(nw.Int64)
+            .alias("__holdout_spend"),
+        ]
+    return joined.group_by("customer_id").agg(*aggs)
+
+
+def _per_customer_polars(
+    days: nw.LazyFrame[Any], end_day: int, *, with_holdout: bool
+) -> nw.LazyFrame[Any]:
+    """:func:`_per_customer` in one polars group-by, without the join: the repeat spend is all
+    spend up to ``end_day`` less the first day's, which polars takes within each group
+    (``sort_by(day).first()``, days being unique per customer). The parity tests compare it
+    with the portable plan that DuckDB and Spark run; at ten million lines it is about 1.5×
+    faster (``benchmarks/bench_btyd.py``)."""
+    import polars as pl
+
+    day, net = pl.col("day"), pl.col("net_minor")
+    in_period = day.le(end_day)
+    staged = [
+        pl.when(in_period).then(day).alias("__period_day"),
+        pl.when(in_period).then(net).otherwise(0).alias("__period_net"),
+    ]
+    aggs = [
+        day.min().alias("__first"),
+        pl.col("__period_day").max().alias("__last"),
+        pl.col("__period_day").count().alias("__days"),
+        pl.col("__period_net").sum().alias("__period_spend"),
+        net.sort_by(day).first().alias("__first_spend"),
+    ]
+    cols = [
+        pl.col("customer_id"),
+        pl.col("__first"),
+        pl.col("__last"),
+        (pl.col("__days") - 1).cast(pl.Int64).alias("frequency"),
+        (pl.col("__period_spend") - pl.col("__first_spend")).cast(pl.Int64).alias("__repeat_spend"),
+    ]
+    if with_holdout:
+        staged += [
+            (~in_period).cast(pl.Int64).alias("__hold"),
+            pl.when(in_period).then(0).otherwise(net).alias("__hold_net"),
+        ]
+        aggs += [
+            pl.col("__hold").sum().alias("__hold_days"),
+            pl.col("__hold_net").sum().alias("__hold_spend"),
+        ]
+        cols += [
+            pl.col("__hold_days").cast(pl.Int64).alias("frequency_holdout"),
+            pl.col("__hold_spend").cast(pl.Int64).alias("__holdout_spend"),
+        ]
+    native = days.select("customer_id", "day", "net_minor").to_native()
+    per = (
+        native.with_columns(*staged)
+        .group_by("customer_id")
+        .agg(*aggs)
+        .filter(pl.col("__first").le(end_day))
+        .select(*cols)
+    )
+    return nw.from_native(per)
 
 
 def btyd_summary_excluded(
