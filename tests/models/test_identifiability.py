@@ -103,31 +103,47 @@ def test_bgbb_without_repeat_transactions_warns() -> None:
     _assert_nan_exactly(fitted, ["alpha", "beta", "gamma", "delta"])
 
 
+#: Why a parameter is named, as the warning says it. Where a fit stops on a nearly flat
+#: likelihood depends on the processor's rounding (AVX-512 or not changes the last digits of
+#: numpy's and OpenBLAS's kernels), so the end-to-end tests accept any reason that fits the
+#: case; each branch of the criterion itself is held on hand-made inputs below.
+WALD = r"standard error [\d.e+]+ times the estimate"
+LEVELS_OFF = "the log-likelihood levels off towards the edge"
+AT_EDGE = "at the edge of the search range"
+
+
 @pytest.mark.parametrize(
     ("survivors", "reason"),
     [
-        ([100, 60], r"standard error [\d.e+]+ times the estimate"),  # one rate, two parameters
-        ([100, 100, 100], "the log-likelihood levels off towards the edge"),  # nobody churns
+        ([100, 60], WALD),  # one rate, two parameters
+        ([100, 100, 100], f"{LEVELS_OFF}|{WALD}"),  # nobody churns: flat towards the edge
     ],
 )
 def test_sbg_on_a_cohort_that_cannot_identify_it_warns(survivors: list[int], reason: str) -> None:
     with pytest.warns(
         IdentifiabilityWarning,
         match=rf"the data \(100 customers\) do not identify the parameters alpha, beta: "
-        rf"alpha = [\d.e+-]+ \({reason}\); beta = ",
+        rf"alpha = [\d.e+-]+ \((?:{reason})\); beta = ",
     ):
         fitted = ShiftedBetaGeometricModel().fit(survivors)
     _assert_nan_exactly(fitted, ["alpha", "beta"])
 
 
 def test_gamma_gamma_on_two_customers_names_p_and_gamma() -> None:
+    # q's interval reaches the edge on some processors and not on others (see WALD)
     with pytest.warns(
         IdentifiabilityWarning,
         match=r"GammaGammaModel\.fit: the data \(2 customers\) do not identify the parameters "
-        r"p, gamma: p = [\d.e+]+ \(standard error [\d.]+ times the estimate\); gamma = ",
-    ):
+        rf"p, (q, )?gamma: p = [\d.e+]+ \({WALD}\); ",
+    ) as record:
         fitted = GammaGammaModel().fit(frequency=[3, 2], monetary_value=[20.0, 35.0])
-    _assert_nan_exactly(fitted, ["p", "gamma"])
+    named = (
+        ["p", "q", "gamma"]
+        if "parameters p, q, gamma" in str(record[0].message)
+        else ["p", "gamma"]
+    )
+    assert fitted.unidentified_params_ == named
+    _assert_nan_exactly(fitted, named)
 
 
 @pytest.mark.parametrize(
@@ -166,9 +182,8 @@ def test_a_single_unidentified_parameter_reads_in_the_singular() -> None:
     m = np.round(rng.gamma(6.0 * x, 1 / (x * rng.gamma(4.0, 1 / 15.0, 40))), 2)
     with pytest.warns(
         IdentifiabilityWarning,
-        match=r"do not identify the parameter p: p = [\d.e+]+ \(at the edge of the search "
-        r"range\)\. Its 95% interval reaches .*so its estimate is arbitrary, its standard error "
-        r"is NaN",
+        match=rf"do not identify the parameter p: p = [\d.e+]+ \((?:{AT_EDGE}|{WALD})\)\. Its "
+        r"95% interval reaches .*so its estimate is arbitrary, its standard error is NaN",
     ):
         fitted = GammaGammaModel().fit(
             frequency=x, monetary_value=m, weights=rng.integers(1, 4, 40)
