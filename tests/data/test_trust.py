@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from helpers import make_native, to_polars
 from retailcrm import TransactionSchema, customer_features, validate_transactions
@@ -248,6 +250,43 @@ def test_repeat_detection_is_exact_and_keeps_the_first(engine_name: str) -> None
     assert keep.tolist() == [True, False, True, True, True, False]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", None]),
+            st.sampled_from([1.0, 2.5, None]),
+            st.sampled_from(["x", "y", None]),
+            st.integers(0, 30),
+        ),
+        max_size=150,
+    ),
+    hashed=st.sampled_from([["customer_id"], ["customer_id", "amount"], ["note", "qty"]]),
+)
+@example(  # 20 shared hashes of qty: polars' is_in finds the candidates
+    rows=[("a", 1.0, "x", q % 20) for q in range(60)] + [("b", 2.5, None, q) for q in range(10)],
+    hashed=["qty"],
+)
+def test_repeats_found_from_some_columns_are_those_of_every_column(
+    rows: list[tuple[Any, Any, Any, int]], hashed: list[str]
+) -> None:
+    """A pandas frame's duplicate search may hash only the columns a function reads (lines
+    equal in every column are equal in those) and then compare the candidates in every
+    column: the same repeats as pandas' own ``duplicated`` — with few shared hashes (numpy
+    finds their lines) and with many (polars' ``is_in``)."""
+    from retailcrm._engine import engine_of
+    from retailcrm.data._prepare import converted_once, duplicate_lines
+
+    frame = pd.DataFrame(rows, columns=["customer_id", "amount", "note", "qty"])
+    frame.index = frame.index * 3 + 7  # labels are reported, not positions
+    expected = frame.duplicated(keep="first").to_numpy()
+    for converted in (None, converted_once(frame, columns=hashed)):
+        n, examples, keep = duplicate_lines(frame, engine_of(frame), converted)
+        assert n == int(expected.sum())
+        assert examples == list(frame.index[expected][:5])
+        assert keep.tolist() == (~expected).tolist()
+
+
 @pytest.mark.parametrize(
     "engine_name", ["polars-lazy", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]
 )
@@ -307,7 +346,9 @@ def test_pandas_columns_converted_once_give_the_same_prepared_frame(
     match = r"1 line exactly repeats an earlier line \(rows \[11\]\)"
     with pytest.warns(DataQualityWarning, match=match):
         shared = prepare_transactions(tx, schema=schema).frame.collect().to_native()
-    assert calls["all"] == [list(tx.columns)]  # every column, once, for the duplicate search
+    # the mapped columns once, for the duplicate search and validation (the two lines whose
+    # mapped columns are equal are then compared in every column, 门店 included, by Arrow)
+    assert calls["all"] == [["会员", "时间", "金额"]]
     # only a column the pre-pass changed is converted again
     assert calls["mapped"] == ([["timestamp"]] if timestamps == "text" else [])
     calls["all"].clear()
