@@ -16,7 +16,12 @@ from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_nat
 from reference import reference_features
 from retailcrm import customer_features
 from retailcrm.data import sample_data
-from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
+from retailcrm.exceptions import (
+    ConfigError,
+    DataQualityWarning,
+    InvalidDataError,
+    MissingColumnsError,
+)
 
 
 @pytest.fixture(scope="module")
@@ -378,6 +383,47 @@ def test_feature_groups_are_the_full_tables_columns(
     assert {"recency_days", "frequency", "monetary", "region"} <= set(part.columns)
     assert list(part.columns) == [c for c in full.columns if c in set(part.columns)]
     pd.testing.assert_frame_equal(part, full[list(part.columns)])
+
+
+@pytest.mark.parametrize("engine_name", ["pandas-numpy", "pandas-pyarrow", "polars-eager"])
+def test_without_the_mix_category_and_channel_are_not_read(engine_name: str) -> None:
+    """A call that leaves out the mix (and has no events) neither validates nor converts the
+    category and channel columns: a channel of mixed kinds fails the full table, not the RFM
+    one; the RFM columns are those of a table without that column; an explicitly mapped
+    category column that is missing still fails the same way."""
+    from retailcrm import TransactionSchema
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b"],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-03-01", "2024-02-10", "2024-02-10"]),
+            "amount": [10.0, 30.0, 5.0, 5.0],
+            "category": ["tops", "shoes", None, None],
+            "channel": ["app", 3, "store", "store"],  # text and a number: unreadable
+        }
+    )
+    native = make_native(engine_name, tx) if engine_name != "polars-eager" else None
+    if native is None:  # polars cannot hold the mixed column: a clean one, then compare
+        native = make_native(engine_name, tx.assign(channel=["app", "web", "store", "store"]))
+    else:
+        with pytest.raises(InvalidDataError, match="channel"):
+            customer_features(native, as_of="2024-03-31")
+    with pytest.warns(DataQualityWarning, match="1 line exactly repeats"):
+        rfm = to_polars(customer_features(native, as_of="2024-03-31", features=("rfm",)))
+    with pytest.warns(DataQualityWarning, match="1 line exactly repeats"):
+        plain = to_polars(
+            customer_features(
+                make_native(engine_name, tx.drop(columns=["category", "channel"])),
+                as_of="2024-03-31",
+                features=("rfm",),
+            )
+        )
+    polars.testing.assert_frame_equal(rfm, plain)
+    assert rfm["frequency"].to_list() == [2, 1]
+    with pytest.raises(MissingColumnsError, match="kind"):
+        customer_features(
+            native, as_of="2024-03-31", features=("rfm",), schema=TransactionSchema(category="kind")
+        )
 
 
 def test_feature_groups_on_a_lazy_engine() -> None:
