@@ -1065,8 +1065,22 @@ def pandas_all_columns(tx: Any) -> Any:
 
     try:
         return pl.from_arrow(pa.Table.from_pandas(tx, preserve_index=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+    except _arrow_refusals():
         return None
+
+
+def _arrow_refusals() -> tuple[type[Exception], ...]:
+    """The errors with which Arrow refuses a pandas column it cannot type."""
+    import pyarrow as pa
+
+    return (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError)
+
+
+def _first_distinct(frame: Any) -> Any:
+    """Numpy mask of the rows of a polars ``frame`` that are the first of their equal rows."""
+    import polars as pl
+
+    return frame.select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
 
 
 def _pandas_first_of_equal(tx: Any, rows: Any) -> Any:
@@ -1078,10 +1092,10 @@ def _pandas_first_of_equal(tx: Any, rows: Any) -> Any:
     try:
         columns = [_arrow_take(tx.iloc[:, i], rows) for i in range(tx.shape[1])]
         lines = pl.from_arrow(pa.table(columns, names=[f"c{i}" for i in range(len(columns))]))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+    except _arrow_refusals():
         return ~tx.iloc[rows].duplicated(keep="first").to_numpy()
     assert isinstance(lines, pl.DataFrame)  # a Table gives a DataFrame
-    return lines.select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
+    return _first_distinct(lines)
 
 
 def _arrow_take(series: Any, rows: Any) -> Any:
@@ -1117,15 +1131,13 @@ def _frame_repeats(pl_df: Any, first_of_equal: Callable[[Any], Any] | None = Non
     every column of ``pl_df``. Another one makes ``pl_df`` the hashed columns only.
     """
     import numpy as np
-    import polars as pl
 
     if pl_df.width == 0:
         return np.zeros(pl_df.height, dtype=bool)
     if first_of_equal is None:
 
         def first_of_equal(rows: Any) -> Any:
-            firsts = pl_df[rows].select(pl.struct(pl.all()).is_first_distinct())
-            return firsts.to_series().to_numpy()
+            return _first_distinct(pl_df[rows])
 
     return _repeats(pl_df.hash_rows(), first_of_equal)
 
