@@ -443,3 +443,25 @@ def test_bad_input_on_other_engines(
     call = {"as_of": AS_OF, **kwargs}
     with pytest.raises(error, match=match.split(" — rows")[0]):
         customer_features(native, **call)
+
+
+@pytest.mark.parametrize("engine_name", ["polars-eager", "polars-lazy", "duckdb"])
+@pytest.mark.parametrize(
+    ("role", "values", "kind"),
+    [
+        ("customer_id", [["a"], ["a"], ["b"]], "List"),
+        ("category", [{"k": "tops"}, {"k": "shoes"}, None], "Struct"),
+        ("channel", [["app"], None, ["web"]], "List"),
+        ("order_id", [{"o": 1}, {"o": 2}, {"o": 3}], "Struct"),
+    ],
+)
+def test_nested_keys_and_labels_are_refused(
+    engine_name: str, role: str, values: list[Any], kind: str
+) -> None:
+    """Lists and structs are no ids or labels: our error, naming the column, its type and the
+    fix — not the engine's own failure deep in an aggregation."""
+    from helpers import make_native
+
+    native = make_native(engine_name, frame(**{role: values}))
+    with pytest.raises(InvalidDataError, match=rf"'{role}': {role} is of type {kind}.*Fix: map"):
+        customer_features(native, as_of=AS_OF)

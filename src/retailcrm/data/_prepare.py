@@ -466,6 +466,19 @@ def normalise_columns(
         elif dtype in (nw.Categorical, nw.Enum) or isinstance(dtype, nw.Enum):
             # text semantics everywhere: ordering (ties) by the labels, not by category codes
             exprs.append(c.cast(nw.String).alias(role))
+        elif dtype.is_nested() or dtype in (nw.Object, nw.Unknown):
+            # lists, structs and arrays are no keys or labels: every engine fails on them later
+            # with its own message (polars: "`min` operation not supported for dtype list")
+            ins.add(
+                f"{role}_not_labels",
+                "error",
+                role,
+                -1,
+                f"{role} is of type {dtype}, not text or whole numbers",
+                f"map TransactionSchema({role}=...) to a text or integer column, or turn each "
+                "value into one label first.",
+            )
+            exprs.append(nw.lit(None, nw.String).alias(role))
         else:
             exprs.append(c.alias(role))
     kept = [nw.col(c) for c in schema.names() if c.startswith("__raw_")]
