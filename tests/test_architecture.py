@@ -68,6 +68,7 @@ BLESSED_PRIVATE_IMPORTS: dict[str, dict[str, str]] = {
     "retailcrm.features._occasions": {
         "purchase_occasions": "internal layer: lines to occasions, per order",
         "purchase_days": "internal layer: lines to occasions, per customer-day",
+        "OCCASION_READS": "internal layer: the optional roles occasions read (reads=)",
     },
     "retailcrm.features._customer": {
         "customer_table": "internal layer: the feature-table core",

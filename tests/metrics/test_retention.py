@@ -302,3 +302,48 @@ def test_engine_parity_without_spark(
         referrer_rate(make_native(engine, rtx), make_native(engine, customers), **FEB),
         referrer_rate(rtx, customers, **FEB),
     )
+
+
+@pytest.mark.parametrize("engine_name", ["pandas-numpy", "polars-lazy", "duckdb"])
+def test_metrics_of_occasions_do_not_read_category_or_channel(engine_name: str) -> None:
+    """The metrics built on purchase occasions read only the order id among the optional
+    roles: an unreadable channel and category (text mixed with numbers in pandas; lists and
+    structs elsewhere) fail the metrics that read them, not the others, whose results equal
+    those of a table without the two columns."""
+    from retailcrm.metrics import category_affinity, cohort_retention, kpi_summary
+
+    clean = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b", "c"],
+            "order_id": ["o1", "o2", "o3", "o3", None],
+            "timestamp": pd.to_datetime(
+                ["2024-01-02", "2024-02-20", "2024-02-10", "2024-02-10", "2024-02-11"]
+            ),
+            "amount": [10.0, 30.0, 5.0, 7.0, 12.0],
+        }
+    )
+    if engine_name == "pandas-numpy":  # text and a number: 1 and '1' would be two labels
+        bad = clean.assign(
+            category=["tops", 3, "shoes", "tops", None], channel=["app", "store", 4, "app", "web"]
+        )
+    else:  # lists and structs: no labels at all
+        bad = clean.assign(
+            category=[["tops"], ["shoes"], ["tops"], ["tops"], None],
+            channel=[{"c": "app"}, {"c": "web"}, {"c": "app"}, {"c": "app"}, None],
+        )
+    native, plain = make_native(engine_name, bad), make_native(engine_name, clean)
+    calls = {
+        "retention_rate": lambda t: retention_rate(t, **FEB),
+        "repeat_purchase_rate": lambda t: repeat_purchase_rate(t, **FEB),
+        "churn_rate": lambda t: churn_rate(t, **FEB),
+        "interpurchase_times": lambda t: interpurchase_times(t, as_of="2024-02-29"),
+        "repurchase_cycle": lambda t: repurchase_cycle(t, as_of="2024-02-29"),
+        "cohort_retention": lambda t: cohort_retention(t, as_of="2024-02-29"),
+        "kpi_summary": lambda t: kpi_summary(t, as_of="2024-02-29"),
+    }
+    for call in calls.values():
+        assert_equal_data(call(native), call(plain))
+    with pytest.raises(InvalidDataError, match="'channel'"):
+        omnichannel_summary(native, **FEB)
+    with pytest.raises(InvalidDataError, match="'category'"):
+        category_affinity(native, as_of="2024-02-29")

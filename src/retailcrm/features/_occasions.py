@@ -23,6 +23,7 @@ exact: no tolerance, the same answer for every row order and engine.
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
@@ -33,6 +34,7 @@ from retailcrm._params import check_choice
 from retailcrm.data._prepare import PreparedTransactions
 
 __all__ = [
+    "OCCASION_READS",
     "RETURNS_POLICIES",
     "ReturnsPolicy",
     "check_returns",
@@ -42,6 +44,14 @@ __all__ = [
 
 ReturnsPolicy = Literal["net", "exclude", "keep"]
 RETURNS_POLICIES: tuple[ReturnsPolicy, ...] = ("net", "exclude", "keep")
+_NO_DATE = _dt.date(
+    1970, 1, 1
+)  # the date key of lines with an order id: never null (engines differ on null keys)
+#: The optional transaction roles that decide what an occasion is (``reads=`` of
+#: ``prepare_transactions`` for a function that reads nothing but occasions' counts and
+#: money): the order id groups lines into orders; ``refund`` is always read (it decides the
+#: sign of ``amount``), and ``discount`` only fills the discount columns.
+OCCASION_READS: tuple[str, ...] = ("order_id",)
 
 
 def check_returns(returns: Any, *, owner: str) -> ReturnsPolicy:
@@ -68,16 +78,18 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
     ``order_id`` form one occasion per customer-day.
     """
     check_returns(returns, owner="purchase_occasions")
-    lf = prepared.frame.with_columns(day=day_number(nw.col("date")))
+    # the day number is computed per occasion, not per line: it grows with the date, so the
+    # day of an occasion's first date is its first day
+    lf = prepared.frame
     if prepared.has("order_id"):
-        keys = ["customer_id", "order_id", "__okey_day"]
+        keys = ["customer_id", "order_id", "__okey_date"]
         lf = lf.with_columns(
-            __okey_day=nw.when(nw.col("order_id").is_null())
-            .then(nw.col("day"))
-            .otherwise(nw.lit(-(10**9)))
+            __okey_date=nw.when(nw.col("order_id").is_null())
+            .then(nw.col("date"))
+            .otherwise(nw.lit(_NO_DATE, nw.Date))
         )
     else:
-        keys = ["customer_id", "day"]
+        keys = ["customer_id", "date"]
     # money in whole minor units (Int64): sums are exact, so "net > 0" needs no tolerance and
     # every total is the same whatever the row order, thread count or engine
     amount = nw.col("amount_minor")
@@ -85,8 +97,6 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
     positive = nw.when(amount > 0).then(amount).otherwise(zero)
     counted = positive if returns == "exclude" else amount
     aggs = [
-        nw.col("date").min().alias("date"),
-        nw.col("day").min().alias("__first_day"),
         counted.sum().cast(nw.Int64).alias("net_minor"),
         positive.sum().cast(nw.Int64).alias("__gross"),
         nw.when(amount < 0)
@@ -114,7 +124,9 @@ def purchase_occasions(prepared: PreparedTransactions, *, returns: ReturnsPolicy
             .alias("list_minor"),
         ]
         extra += ["discount_minor", "list_minor"]
-    occ = lf.group_by(keys).agg(*aggs).with_columns(day=nw.col("__first_day"))
+    if "date" not in keys:
+        aggs.insert(0, nw.col("date").min().alias("date"))
+    occ = lf.group_by(keys).agg(*aggs).with_columns(day=day_number(nw.col("date")))
     is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net_minor") > 0
     return occ.select(
         "customer_id", "date", "day", "net_minor", is_purchase.alias("is_purchase"), *extra

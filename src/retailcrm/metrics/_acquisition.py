@@ -16,7 +16,7 @@ from retailcrm.data import CustomerSchema, SpendSchema, TransactionSchema
 from retailcrm.data._prepare import Duplicates, PreparedTransactions
 from retailcrm.data._tables import prepare_customers, prepare_spend
 from retailcrm.exceptions import ConfigError, MissingColumnsError
-from retailcrm.features._occasions import purchase_occasions
+from retailcrm.features._occasions import OCCASION_READS, purchase_occasions
 from retailcrm.metrics._retention import ReturnsPolicy, prepared_lines
 
 __all__ = ["acquisition_cost", "cohort_payback"]
@@ -324,7 +324,7 @@ def _acquired(
     last = period_number_of(parse_as_of(as_of).date, period)
     prepared = prepared_lines(
         tx_or_features, cut=as_of, schema=schema, returns=returns, duplicates=duplicates,
-        owner=owner,
+        owner=owner, reads=(*OCCASION_READS, "channel"),
     )  # fmt: skip
     return (
         _acquired_from_tx(prepared, returns, customers, channel_column, customer_schema),
@@ -411,8 +411,9 @@ def cohort_payback(
     at = parse_as_of(as_of)
     last = period_number_of(at.date, "M")
     prepared = prepared_lines(
-        tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner
-    )
+        tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner,
+        reads=(*OCCASION_READS, "channel"),
+    )  # fmt: skip
     engine = prepared.engine
     acquired = _acquired_from_tx(prepared, returns, customers, channel_column, customer_schema)
     cells = _cac_cells(

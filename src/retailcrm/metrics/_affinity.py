@@ -112,8 +112,9 @@ def category_affinity(
         fix="'customer' (all of a customer's purchases) or 'order'.",
     )  # fmt: skip
     prepared = prepared_lines(
-        tx, cut=as_of, schema=schema, returns="net", duplicates=duplicates, owner=owner
-    )
+        tx, cut=as_of, schema=schema, returns="net", duplicates=duplicates, owner=owner,
+        reads=("order_id", level),
+    )  # fmt: skip
     if not prepared.has(level):
         column = getattr(prepared.schema, level) or level
         raise missing_columns_error(

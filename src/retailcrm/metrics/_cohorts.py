@@ -14,7 +14,7 @@ from retailcrm._params import check_choice
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import Duplicates
 from retailcrm.exceptions import ConfigError, MissingColumnsError
-from retailcrm.features._occasions import purchase_occasions
+from retailcrm.features._occasions import OCCASION_READS, purchase_occasions
 from retailcrm.metrics._retention import ReturnsPolicy, prepared_lines
 
 __all__ = ["cohort_cells", "cohort_matrix", "cohort_retention"]
@@ -279,8 +279,9 @@ def cohort_retention(
         )
     at = parse_as_of(as_of)
     prepared = prepared_lines(
-        tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner
-    )
+        tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner,
+        reads=OCCASION_READS,
+    )  # fmt: skip
     need = ("sizes", "revenue") if value != "customers" else ("sizes", _MODE_PART[mode])
     cells = cohort_cells(purchase_occasions(prepared, returns=returns), cohort, period, need)
     table = cohort_table(

@@ -12,7 +12,7 @@ from retailcrm._engine import collect_polars
 from retailcrm._params import check_int
 from retailcrm.data import TransactionSchema
 from retailcrm.data._prepare import Duplicates
-from retailcrm.features._occasions import purchase_occasions
+from retailcrm.features._occasions import OCCASION_READS, purchase_occasions
 from retailcrm.metrics._retention import (
     ReturnsPolicy,
     Window,
@@ -130,8 +130,9 @@ def kpi_summary(
     current = resolve_window(start=None, end=None, period=period, as_of=as_of, owner=owner)
     previous: Window = current.previous()
     prepared = prepared_lines(
-        tx, cut=current.cut, schema=schema, returns=returns, duplicates=duplicates, owner=owner
-    ).materialised()
+        tx, cut=current.cut, schema=schema, returns=returns, duplicates=duplicates, owner=owner,
+        reads=OCCASION_READS,
+    ).materialised()  # fmt: skip
     engine = prepared.engine
     scale = int(10**prepared.schema.currency_decimals)
     occ = purchase_occasions(prepared, returns=returns)

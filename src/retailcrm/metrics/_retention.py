@@ -21,6 +21,7 @@ metric as it was at the end of last year.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
@@ -40,7 +41,7 @@ from retailcrm.data._prepare import (
 )
 from retailcrm.data._tables import prepare_customers, same_engine_frame
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
-from retailcrm.features._occasions import purchase_occasions
+from retailcrm.features._occasions import OCCASION_READS, purchase_occasions
 
 __all__ = [
     "RETURNS",
@@ -175,8 +176,14 @@ def prepared_lines(
     returns: Any,
     duplicates: Any,
     owner: str,
+    reads: Sequence[str] | None,
 ) -> PreparedTransactions:
-    """The caller's lines validated once and cut at ``cut`` (parameters checked first)."""
+    """The caller's lines validated once and cut at ``cut`` (parameters checked first).
+
+    ``reads``: the optional roles the caller reads (``prepare_transactions``' ``reads``;
+    ``None``: all). Every caller names them, so that one that reads only occasions neither
+    validates nor converts the text columns it never looks at.
+    """
     check_choice(
         returns,
         RETURNS,
@@ -186,7 +193,7 @@ def prepared_lines(
         "occasion with any positive line is a purchase).",
     )
     check_duplicates(duplicates, owner=owner)
-    return prepare_transactions(tx, schema=schema, as_of=cut, duplicates=duplicates)
+    return prepare_transactions(tx, schema=schema, as_of=cut, duplicates=duplicates, reads=reads)
 
 
 def _scale(prepared: PreparedTransactions) -> int:
@@ -306,8 +313,9 @@ def _run(
 ) -> tuple[Window, dict[str, int], PreparedTransactions]:
     window = resolve_window(start=start, end=end, period=period, as_of=as_of, owner=owner)
     prepared = prepared_lines(
-        tx, cut=window.cut, schema=schema, returns=returns, duplicates=duplicates, owner=owner
-    )
+        tx, cut=window.cut, schema=schema, returns=returns, duplicates=duplicates, owner=owner,
+        reads=OCCASION_READS,
+    )  # fmt: skip
     occ = purchase_occasions(prepared, returns=returns)
     counts = window_counts(
         occ, window, prepared.engine, active_days=active_days, inactive_days=inactive_days
@@ -792,8 +800,9 @@ def interpurchase_times(
     owner = "interpurchase_times"
     parse_as_of(as_of)
     prepared = prepared_lines(
-        tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner
-    )
+        tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner,
+        reads=OCCASION_READS,
+    )  # fmt: skip
     gaps = purchase_day_gaps(purchase_occasions(prepared, returns=returns))
     return prepared.engine.to_native(gaps.sort("customer_id", "purchase"))
 
@@ -907,8 +916,9 @@ def repurchase_cycle(
     owner = "repurchase_cycle"
     parse_as_of(as_of)
     prepared = prepared_lines(
-        tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner
-    )
+        tx, cut=as_of, schema=schema, returns=returns, duplicates=duplicates, owner=owner,
+        reads=OCCASION_READS,
+    )  # fmt: skip
     gaps = purchase_day_gaps(purchase_occasions(prepared, returns=returns))
     aggs = [
         nw.col("customer_id").n_unique().cast(nw.Int64).alias("customers"),
@@ -951,8 +961,9 @@ def _referrals(
     """Counts behind the three referral rates, from one per-customer table."""
     window = resolve_window(start=start, end=end, period=period, as_of=as_of, owner=owner)
     prepared = prepared_lines(
-        tx, cut=window.cut, schema=schema, returns=returns, duplicates=duplicates, owner=owner
-    )
+        tx, cut=window.cut, schema=schema, returns=returns, duplicates=duplicates, owner=owner,
+        reads=OCCASION_READS,
+    )  # fmt: skip
     cs = customer_schema or CustomerSchema()
     side = prepare_customers(customers, cs, engine=prepared.engine)
     names = [str(c) for c in side.collect_schema().names()]
@@ -1282,8 +1293,9 @@ def omnichannel_summary(
     owner = "omnichannel_summary"
     window = resolve_window(start=start, end=end, period=period, as_of=as_of, owner=owner)
     prepared = prepared_lines(
-        tx, cut=window.cut, schema=schema, returns=returns, duplicates=duplicates, owner=owner
-    )
+        tx, cut=window.cut, schema=schema, returns=returns, duplicates=duplicates, owner=owner,
+        reads=(*OCCASION_READS, "channel"),
+    )  # fmt: skip
     if not prepared.has("channel"):
         raise missing_columns_error(
             {"channel": prepared.schema.channel or "channel"},
