@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import polars as pl
@@ -159,3 +160,154 @@ def test_engine_parity(engine: str, tx: pd.DataFrame) -> None:
     assert_equal_data(
         revenue, cohort_retention(tx, as_of="2024-03-31", value="revenue", period="W")
     )
+
+
+def _period_number(day: dt.date, period: str) -> int:
+    """Calendar period numbers, written out again for the reference below."""
+    days = (day - dt.date(1970, 1, 1)).days
+    month = day.year * 12 + day.month - 1
+    return {"D": days, "W": (days + 3) // 7, "M": month, "Q": month // 3, "Y": day.year}[period]
+
+
+def _period_start(day: dt.date, period: str) -> dt.date:
+    if period == "D":
+        return day
+    if period == "W":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "M":
+        return day.replace(day=1)
+    if period == "Q":
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def _reference_cohorts(
+    lines: list[tuple[str, int, int, int, int | None]],
+    as_of: dt.date,
+    cohort: str,
+    period: str,
+    mode: str,
+    value: str,
+) -> dict[tuple[dt.date, int], tuple[int, float]]:
+    """cohort_retention's docstring, computed line by line in Python: (cohort, offset) ->
+    (cohort size, value)."""
+    start = dt.date(2024, 1, 1)
+    occasions: dict[tuple[str, object], list[Any]] = {}  # key -> [first date, net cents]
+    for customer, day, _hour, cents, order in lines:
+        date = start + dt.timedelta(days=day)
+        if date > as_of:
+            continue
+        key = (customer, ("order", order) if order is not None else ("day", date))
+        occ = occasions.setdefault(key, [date, 0])
+        occ[0], occ[1] = min(occ[0], date), occ[1] + cents
+    first: dict[str, dt.date] = {}
+    for (customer, _), (date, net) in occasions.items():
+        if net > 0:
+            first[customer] = min(first.get(customer, date), date)
+    cells: dict[tuple[dt.date, int], set[str] | int] = {}
+    sizes: dict[dt.date, int] = {}
+    for date in first.values():
+        name = _period_start(date, cohort)
+        sizes[name] = sizes.get(name, 0) + 1
+    last_offset: dict[str, int] = {}
+    for (customer, _), (date, net) in occasions.items():
+        if customer not in first:
+            continue
+        name = _period_start(first[customer], cohort)
+        offset = max(_period_number(date, period) - _period_number(first[customer], period), 0)
+        if value == "customers":
+            if net > 0:
+                last_offset[customer] = max(last_offset.get(customer, 0), offset)
+                got = cells.setdefault((name, offset), set())
+                assert isinstance(got, set)
+                got.add(customer)
+        else:
+            got_net = cells.get((name, offset), 0)
+            assert isinstance(got_net, int)
+            cells[(name, offset)] = got_net + net
+    out: dict[tuple[dt.date, int], tuple[int, float]] = {}
+    for name, size in sizes.items():
+        top = _period_number(as_of, period) - _period_number(name, period)
+        running = 0
+        for k in range(top + 1):
+            if value == "customers" and mode == "active_or_later":
+                n = sum(
+                    1 for c, f in first.items() if _period_start(f, cohort) == name
+                    and last_offset[c] >= k
+                )  # fmt: skip
+                out[(name, k)] = (size, float(n))
+            elif value == "customers":
+                got = cells.get((name, k), set())
+                assert isinstance(got, set)
+                out[(name, k)] = (size, float(len(got)))
+            else:
+                cents = cells.get((name, k), 0)
+                assert isinstance(cents, int)
+                running += cents
+                out[(name, k)] = (size, (running if value == "cumulative_revenue" else cents) / 100)
+    return out
+
+
+_order = st.one_of(st.none(), st.integers(min_value=1, max_value=6))
+_any_lines = st.lists(
+    st.tuples(
+        st.sampled_from("abcdef"),
+        st.integers(min_value=0, max_value=500),
+        st.integers(min_value=0, max_value=23),
+        _cents,
+        _order,
+    ),
+    min_size=1,
+    max_size=30,
+)
+_cases = st.sampled_from(
+    [
+        ("active", "customers"),
+        ("active_or_later", "customers"),
+        ("active", "revenue"),
+        ("active", "cumulative_revenue"),
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=_any_lines,
+    cohort=st.sampled_from(["D", "W", "M", "Q", "Y"]),
+    period=st.sampled_from(["D", "W", "M", "Q", "Y"]),
+    case=_cases,
+    as_of=st.sampled_from([dt.date(2024, 9, 17), dt.date(2025, 5, 31)]),
+)
+def test_every_cell_equals_a_line_by_line_reference(
+    lines: list[tuple[str, int, int, int, int | None]],
+    cohort: str,
+    period: str,
+    case: tuple[str, str],
+    as_of: dt.date,
+) -> None:
+    # every cohort and period unit, order ids (null: one occasion per customer-day), refunds,
+    # lines after as_of and times of day: each cell against the definitions, by hand
+    mode, value = case
+    start = pd.Timestamp("2024-01-01")
+    tx = pd.DataFrame(
+        {
+            "customer_id": [c for c, *_ in lines],
+            "order_id": pd.array(
+                [None if o is None else f"{c}{o}" for c, _, _, _, o in lines], dtype="string"
+            ),
+            "timestamp": [start + pd.Timedelta(days=d, hours=h) for _, d, h, _, _ in lines],
+            "amount": [m / 100 for _, _, _, m, _ in lines],
+        }
+    )
+    order_keyed = [(c, d, h, m, None if o is None else f"{c}{o}") for c, d, h, m, o in lines]
+    kw = {"cohort": cohort, "period": period, "mode": mode, "value": value}
+    got = to_polars(cohort_retention(tx, as_of=as_of, duplicates="keep", **kw))
+    want = _reference_cohorts(order_keyed, as_of, cohort, period, mode, value)  # type: ignore[arg-type]
+    assert got.height == len(want)
+    for name, offset, size, cell, rate in got.iter_rows():
+        day = name.date() if isinstance(name, dt.datetime) else name
+        assert (day, offset) in want, (day, offset)
+        want_size, want_value = want[(day, offset)]
+        assert size == want_size
+        assert cell == pytest.approx(want_value, abs=1e-9)
+        assert rate == pytest.approx(want_value / want_size, abs=1e-12)

@@ -42,49 +42,57 @@ def cohort_cells(
     (stacked into one small frame), so the occasions are built once.
     """
     buy = nw.col("is_purchase")
-    first = (
-        occ.filter(buy)
-        .group_by("customer_id")
-        .agg(nw.col("date").min().alias("first_date"))
-        .with_columns(
-            cohort_no=period_number(nw.col("first_date"), cohort),
-            base=period_number(nw.col("first_date"), period),
+    # One row per customer and offset period (far fewer than occasions): the cohort period
+    # of the period's first purchase (null: no purchase in it) and the period's net spend.
+    # Period numbers grow with the date, so the cohort and base of the first purchase are the
+    # minima over the customer's rows — a window, not a join of the occasions back to a
+    # per-customer table.
+    aggs = [nw.col("__c").min().alias("__c")]
+    if "revenue" in parts:
+        aggs.append(nw.col("net_minor").sum().alias("net_minor"))
+    rows = (
+        occ.with_columns(
+            __p=period_number(nw.col("date"), period),
+            __c=nw.when(buy).then(period_number(nw.col("date"), cohort)),
         )
-        .select("customer_id", "cohort_no", "base")
+        .group_by("customer_id", "__p")
+        .agg(*aggs)
+        .with_columns(
+            cohort_no=nw.col("__c").min().over("customer_id"),
+            __base=nw.when(~nw.col("__c").is_null())
+            .then(nw.col("__p"))
+            .otherwise(nw.lit(None, nw.Int64))
+            .min()
+            .over("customer_id"),
+        )
+        .filter(~nw.col("cohort_no").is_null())  # customers without a purchase: no cohort
     )
-    lines = occ.join(first, on="customer_id", how="inner").with_columns(
-        offset=(period_number(nw.col("date"), period) - nw.col("base")).cast(nw.Int64)
+    # periods before the first purchase (refund-only occasions) count in offset 0
+    offset = nw.col("__p") - nw.col("__base")
+    rows = rows.with_columns(
+        offset=nw.when(offset < 0).then(nw.lit(0, nw.Int64)).otherwise(offset).cast(nw.Int64)
     )
-    lines = lines.with_columns(
-        offset=nw.when(nw.col("offset") < 0).then(nw.lit(0, nw.Int64)).otherwise(nw.col("offset"))
-    )
-    bought = lines.filter(buy)
-    active = (
-        bought.select("customer_id", "cohort_no", "offset")
-        .unique()
-        .group_by("cohort_no", "offset")
-        .agg(nw.len().cast(nw.Int64).alias("customers"))
-    )
-    last = (
-        bought.group_by("customer_id", "cohort_no")
-        .agg(nw.col("offset").max().alias("offset"))
-        .group_by("cohort_no", "offset")
-        .agg(nw.len().cast(nw.Int64).alias("customers"))
-    )
-    revenue = lines.group_by("cohort_no", "offset").agg(
-        nw.col("net_minor").sum().cast(nw.Int64).alias("revenue_minor")
-    )
-    sizes = first.group_by("cohort_no").agg(nw.len().cast(nw.Int64).alias("cohort_size"))
+    bought = rows.filter(~nw.col("__c").is_null())
+
+    def count(frame: nw.LazyFrame[Any], name: str = "customers") -> nw.LazyFrame[Any]:
+        return frame.group_by("cohort_no", "offset").agg(nw.len().cast(nw.Int64).alias(name))
+
+    # built only when asked for (DuckDB binds each query's columns as it is written)
     queries = {
-        "sizes": sizes.select("cohort_no", nw.lit(0, nw.Int64).alias("offset"), "cohort_size"),
-        "active": active,
-        "last": last,
-        "revenue": revenue,
+        # every customer with a cohort bought in the base period: offset 0 once
+        "sizes": lambda: count(bought.filter(nw.col("__p") == nw.col("__base")), "cohort_size"),
+        "active": lambda: count(bought),
+        "last": lambda: count(
+            bought.group_by("customer_id", "cohort_no").agg(nw.col("offset").max())
+        ),
+        "revenue": lambda: rows.group_by("cohort_no", "offset").agg(
+            nw.col("net_minor").sum().cast(nw.Int64).alias("revenue_minor")
+        ),
     }
     # One collect: the parts stacked as (part, cohort_no, offset, n) rows.
     stacked = nw.concat(
         [
-            queries[name].select(
+            queries[name]().select(
                 nw.lit(name).alias("part"),
                 nw.col("cohort_no").cast(nw.Int64),
                 nw.col("offset").cast(nw.Int64),
