@@ -44,9 +44,8 @@ __all__ = [
 
 ReturnsPolicy = Literal["net", "exclude", "keep"]
 RETURNS_POLICIES: tuple[ReturnsPolicy, ...] = ("net", "exclude", "keep")
-_NO_DATE = _dt.date(
-    1970, 1, 1
-)  # the date key of lines with an order id: never null (engines differ on null keys)
+# the date key of lines with an order id: never null (engines differ on null group keys)
+_NO_DATE = _dt.date(1970, 1, 1)
 #: The optional transaction roles that decide what an occasion is (``reads=`` of
 #: ``prepare_transactions`` for a function that reads nothing but occasions' counts and
 #: money): the order id groups lines into orders; ``refund`` is always read (it decides the
