@@ -181,3 +181,23 @@ def test_row_hash_and_lazy_repeats_with_names_sql_must_quote(engine: str) -> Non
     assert all(len(v) == 1 for v in hashes.values())  # equal lines, one hash
     assert len(set().union(*hashes.values())) == len(hashes) == 4  # four lines, four hashes
     assert _lazy_repeats(_lazy(engine, data)) == 1
+
+
+def test_a_column_no_engine_can_hold_is_named() -> None:
+    """Arrow refuses complex numbers (ArrowNotImplementedError) and mixed objects
+    (ArrowInvalid), and polars, converting through Arrow, too: a pandas frame with such a
+    column is our InvalidDataError naming it and its dtype, not pyarrow's "Unsupported numpy
+    type 15" or "Could not convert 'x' with type str"."""
+    import numpy as np
+
+    from retailcrm._engine import lazy_frame
+    from retailcrm.exceptions import InvalidDataError
+
+    frame = pd.DataFrame({"id": ["a", "b"], "z": np.array([1j, 2 + 0j]), "x": [1.0, 2.0]})
+    with pytest.raises(InvalidDataError, match=r"features: column 'z' \(complex128\).*Fix: drop"):
+        lazy_frame(frame, name="features")
+    mixed = pd.DataFrame({"id": ["a", "b"], "m": [1, "x"], "n": [2, "y"]})
+    with pytest.raises(InvalidDataError, match=r"tx: columns 'm' \(object\), 'n' \(object\)"):
+        lazy_frame(mixed, name="tx")
+    lf, _ = lazy_frame(mixed[["id"]], name="tx")
+    assert lf.collect().to_native().get_column("id").to_list() == ["a", "b"]

@@ -25,6 +25,7 @@ from retailcrm.exceptions import ConfigError, InvalidDataError
 
 __all__ = [
     "Engine",
+    "arrow_refusals",
     "columns_of",
     "engine_of",
     "exact_quotient",
@@ -232,23 +233,54 @@ def small_to_numpy(frame: Any, columns: Sequence[str]) -> dict[str, Any]:
     return {c: np.asarray(nw_frame.get_column(c).to_numpy()) for c in columns}
 
 
-def pandas_to_polars(native: Any) -> nw.LazyFrame[Any]:
+def pandas_to_polars(native: Any, *, name: str = "frame") -> nw.LazyFrame[Any]:
     """A pandas DataFrame as a polars-backed narwhals LazyFrame, through Arrow.
 
     Arrow shares numeric buffers and arrow-backed strings with pandas; measured on 12M lines,
     the peak of the conversion is a third of ``polars.from_pandas``'s (560 MiB against
-    1.3-1.7 GiB). Object columns Arrow cannot type fall back to narwhals' own conversion.
+    1.3-1.7 GiB). Object columns Arrow cannot type fall back to narwhals' own conversion; a
+    column neither can hold (mixed kinds, complex numbers) is an :class:`InvalidDataError`
+    naming it.
     """
     import polars as pl
     import pyarrow as pa
 
     try:
         table = pa.Table.from_pandas(native, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-        return nw.from_native(native, eager_only=True).lazy(backend="polars")
+    except arrow_refusals():
+        try:
+            return nw.from_native(native, eager_only=True).lazy(backend="polars")
+        except arrow_refusals() as exc:
+            raise _unconvertible(native, name) from exc
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)  # a Table gives a DataFrame
     return nw.from_native(frame.lazy())
+
+
+def _unconvertible(native: Any, name: str) -> InvalidDataError:
+    """The error for a pandas frame with columns polars cannot hold, naming them."""
+    import polars as pl
+
+    bad = []
+    for col in native.columns:
+        try:
+            pl.from_pandas(native[[col]].head(1000))
+        except arrow_refusals():
+            bad.append(f"{col!r} ({native[col].dtype})")
+    which = f"column{'s' if len(bad) > 1 else ''} {', '.join(bad)}" if bad else "a column"
+    return InvalidDataError(
+        f"{name}: {which} cannot be converted to Arrow or polars (values of mixed kinds, such "
+        "as numbers and text, or of a kind neither has, such as complex numbers). Fix: drop "
+        "the column or convert it to one type first, e.g. df[col].astype(str)."
+    )
+
+
+def arrow_refusals() -> tuple[type[Exception], ...]:
+    """The errors with which Arrow refuses a pandas column it cannot type (mixed objects,
+    complex numbers, ...): the callers fall back to a slower conversion or comparison."""
+    import pyarrow as pa
+
+    return (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError)
 
 
 def engine_of(native: Any, *, name: str = "tx") -> Engine:
@@ -297,7 +329,7 @@ def lazy_frame(
             engine = Engine("pandas", _pandas_flavour(native))
             if columns is not None:
                 native = native.loc[:, [c for c in native.columns if c in set(columns)]]
-            return pandas_to_polars(native), engine
+            return pandas_to_polars(native, name=name), engine
         if impl.is_polars():
             return frame.lazy(), Engine("polars")
         if impl.is_pyarrow():

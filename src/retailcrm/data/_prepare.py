@@ -25,6 +25,7 @@ from retailcrm._clock import has_offset, has_plain_time, is_iso_text, wall_clock
 from retailcrm._dates import AsOf, parse_as_of
 from retailcrm._engine import (
     Engine,
+    arrow_refusals,
     collect_polars,
     columns_of,
     engine_of,
@@ -1078,15 +1079,8 @@ def pandas_all_columns(tx: Any) -> Any:
 
     try:
         return pl.from_arrow(pa.Table.from_pandas(tx, preserve_index=False))
-    except _arrow_refusals():
+    except arrow_refusals():
         return None
-
-
-def _arrow_refusals() -> tuple[type[Exception], ...]:
-    """The errors with which Arrow refuses a pandas column it cannot type."""
-    import pyarrow as pa
-
-    return (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError)
 
 
 def _first_distinct(frame: Any) -> Any:
@@ -1105,7 +1099,7 @@ def _pandas_first_of_equal(tx: Any, rows: Any) -> Any:
     try:
         columns = [_arrow_take(tx.iloc[:, i], rows) for i in range(tx.shape[1])]
         lines = pl.from_arrow(pa.table(columns, names=[f"c{i}" for i in range(len(columns))]))
-    except _arrow_refusals():
+    except arrow_refusals():
         return ~tx.iloc[rows].duplicated(keep="first").to_numpy()
     assert isinstance(lines, pl.DataFrame)  # a Table gives a DataFrame
     return _first_distinct(lines)
