@@ -32,6 +32,7 @@ __all__ = [
     "lazy_frame",
     "missing_columns_error",
     "pandas_to_polars",
+    "polars_through_arrow",
     "small_to_numpy",
     "unique_name",
 ]
@@ -242,19 +243,27 @@ def pandas_to_polars(native: Any, *, name: str = "frame") -> nw.LazyFrame[Any]:
     column neither can hold (mixed kinds, complex numbers) is an :class:`InvalidDataError`
     naming it.
     """
-    import polars as pl
-    import pyarrow as pa
-
-    try:
-        table = pa.Table.from_pandas(native, preserve_index=False)
-    except arrow_refusals():
+    frame = polars_through_arrow(native)
+    if frame is None:
         try:
             return nw.from_native(native, eager_only=True).lazy(backend="polars")
         except arrow_refusals() as exc:
             raise _unconvertible(native, name) from exc
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)  # a Table gives a DataFrame
     return nw.from_native(frame.lazy())
+
+
+def polars_through_arrow(native: Any) -> Any:
+    """Every column of a pandas frame as a polars DataFrame (through Arrow, which shares
+    numeric buffers and Arrow-backed text), or ``None`` if Arrow refuses a column."""
+    import polars as pl
+    import pyarrow as pa
+
+    try:
+        frame = pl.from_arrow(pa.Table.from_pandas(native, preserve_index=False))
+    except arrow_refusals():
+        return None
+    assert isinstance(frame, pl.DataFrame)  # a Table gives a DataFrame
+    return frame
 
 
 def _unconvertible(native: Any, name: str) -> InvalidDataError:

@@ -335,7 +335,7 @@ def test_pandas_columns_converted_once_give_the_same_prepared_frame(
     from retailcrm.data import _prepare
 
     calls: dict[str, list[list[str]]] = {"all": [], "mapped": []}
-    for fn, key in (("pandas_all_columns", "all"), ("pandas_to_polars", "mapped")):
+    for fn, key in (("polars_through_arrow", "all"), ("pandas_to_polars", "mapped")):
         real = getattr(_prepare, fn)
 
         def record(df: Any, _real: Any = real, _key: str = key) -> Any:

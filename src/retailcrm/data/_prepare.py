@@ -33,6 +33,7 @@ from retailcrm._engine import (
     keys_with_several_values,
     missing_columns_error,
     pandas_to_polars,
+    polars_through_arrow,
     shared_values,
     unique_name,
     with_row_hash,
@@ -1068,19 +1069,8 @@ def pandas_columns(tx: Any, columns: Sequence[str] | None = None) -> ConvertedCo
     complete = len(picked) == tx.shape[1]
     if not picked:  # nothing to hash on: every column, so the search stays exact and cheap
         picked, complete = list(range(tx.shape[1])), True
-    frame = pandas_all_columns(tx if complete else tx.iloc[:, picked])
+    frame = polars_through_arrow(tx if complete else tx.iloc[:, picked])
     return ConvertedColumns(frame, {p: i for i, p in enumerate(picked)}, complete)
-
-
-def pandas_all_columns(tx: Any) -> Any:
-    """Every column of a pandas frame as polars (through Arrow), or ``None`` if Arrow refuses."""
-    import polars as pl
-    import pyarrow as pa
-
-    try:
-        return pl.from_arrow(pa.Table.from_pandas(tx, preserve_index=False))
-    except arrow_refusals():
-        return None
 
 
 def _first_distinct(frame: Any) -> Any:
