@@ -72,6 +72,9 @@ BLESSED_PRIVATE_IMPORTS: dict[str, dict[str, str]] = {
     },
     "retailcrm.features._customer": {
         "customer_table": "internal layer: the feature-table core",
+        "feature_needs": "internal layer: the feature-table work a set of columns needs",
+        "FeatureNeeds": "internal layer: the feature-table work a set of columns needs",
+        "laid_out_by_customer": "internal layer: lines laid out once for many feature tables",
     },
     "retailcrm.features._btyd": {
         "btyd_table": "internal layer: the BTYD-summary core",

@@ -9,19 +9,22 @@ import pandas as pd
 import polars as pl
 import polars.testing
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
 from reference import reference_features
 from retailcrm import customer_features
+from retailcrm._engine import collect_polars
 from retailcrm.data import sample_data
+from retailcrm.data._prepare import prepare_transactions
 from retailcrm.exceptions import (
     ConfigError,
     DataQualityWarning,
     InvalidDataError,
     MissingColumnsError,
 )
+from retailcrm.features._customer import customer_table, feature_needs
 
 
 @pytest.fixture(scope="module")
@@ -339,6 +342,29 @@ def test_partitioned_aggregation_gives_the_same_table(
     polars.testing.assert_frame_equal(parts, whole, rel_tol=1e-12)
 
 
+@pytest.mark.parametrize("cut", ["2023-06-30", "2024-03-31", "2024-10-15", "2024-12-31"])
+def test_lines_laid_out_once_give_the_same_table_at_every_cut(
+    cut: str,
+    small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backtest lays the lines out by customer partition once and cuts them at each date:
+    each cut's partitions are slices, and the table is the one of the lines as given."""
+    import retailcrm.features._customer as impl
+
+    tx = small_retailer[0]
+    prepared = prepare_transactions(tx, as_of="2024-12-31", duplicates="keep")
+    until = dt.date.fromisoformat(cut)
+    whole = customer_table(prepared.until(until)).pipe(collect_polars).to_native()
+    monkeypatch.setattr(impl, "PARTITION_LINES", 100)  # several partitions on this sample
+    laid_out = impl.laid_out_by_customer(prepared)
+    assert laid_out.frame.collect().to_native()["__part"].n_unique() == -(-len(tx) // 100)
+    calls = _count_aggregations(monkeypatch)
+    parts = customer_table(laid_out.until(until)).pipe(collect_polars).to_native()
+    assert len(calls) == (1 if cut == "2023-06-30" else -(-len(tx) // 100))
+    polars.testing.assert_frame_equal(parts, whole, rel_tol=1e-12)
+
+
 @pytest.mark.parametrize(("engine", "split"), [("polars-lazy", True), ("duckdb", False)])
 def test_large_lazy_polars_plans_are_split_by_customers(
     engine: str,
@@ -452,3 +478,45 @@ def test_unknown_feature_group_is_a_config_error() -> None:
         customer_features(tx, as_of="2024-03-31", features=("rfmm",))
     with pytest.raises(ConfigError, match="'features' parameter"):
         customer_features(tx, as_of="2024-03-31", features=())
+
+
+_FULL_COLUMNS = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "orders_30d",
+    "spend_180d",
+    "orders_45d",
+    "active_months_12",
+    "discount_rate",
+    "n_categories",
+    "top_category",
+    "top_category_share",
+    "n_channels",
+    "top_channel",
+    "top_channel_share",
+]
+
+
+@settings(max_examples=15, deadline=None)
+@given(asked=st.lists(st.sampled_from(_FULL_COLUMNS), min_size=1, max_size=5, unique=True))
+def test_feature_needs_compute_the_asked_columns_only_with_the_full_values(
+    small_retailer: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], asked: list[str]
+) -> None:
+    # what a backtest computes at each date (stage_history, simulate_program): the columns
+    # asked for equal the full table's, and the unread mix and discount passes are skipped
+    tx = small_retailer[0]
+    as_of = "2024-09-30"
+    needs = feature_needs(asked)
+    prepared = prepare_transactions(tx, as_of=as_of, duplicates="keep")
+    narrow = customer_table(needs.narrow(prepared), windows=needs.windows, groups=needs.groups)
+    got = narrow.pipe(collect_polars).to_native()
+    full = to_polars(
+        customer_features(tx, as_of=as_of, windows=(30, 45, 90, 180, 365), duplicates="keep")
+    )
+    assert_equal_data(got.select("customer_id", *asked), full.select("customer_id", *asked))
+    for role, plural in (("category", "categories"), ("channel", "channels")):
+        mix = {f"n_{plural}", f"top_{role}", f"top_{role}_share"}
+        assert bool(mix & set(got.columns)) == bool(mix & set(asked)), role
+    assert ("discount_rate" in got.columns) == ("discount_rate" in asked)
+    assert ("active_months_12" in got.columns) == ("active_months_12" in asked)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 
 from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
 from retailcrm import customer_features
+from retailcrm.data import sample_data
 from retailcrm.exceptions import ConfigError
 from retailcrm.lifecycle import RHYTHM_POLICY, LifecyclePolicy, assign_stages, stage_history
 from retailcrm.rules import Rule, RuleSet
@@ -177,6 +178,27 @@ def test_custom_rule_set_reading_other_feature_groups() -> None:
     h = stage_history(tx, dates=dates, policy=rules)
     assert_equal_data(h, _chained(tx, dates, None, policy=rules))
     assert h["stage"].tolist() == ["big", "other", "big", "other", "a_fan", "back", "big", "other"]
+
+
+def test_sample_retailer_in_several_customer_partitions_equals_assign_stages_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the backtest lays its lines out in customer partitions once (here 7 of 100 lines) and
+    # slices them at each date; the default stages read windows and months, a custom rule
+    # the category mix
+    import retailcrm.features._customer as features_impl
+
+    data = sample_data(120, seed=5, start="2024-01-01", end="2024-12-31")
+    dates = ["2024-02-29", "2024-06-30", "2024-09-30", "2024-12-31"]
+    expected = _chained(data.transactions, dates, data.customers)
+    rules = RuleSet([Rule("fan", "top_category_share >= 0.6 and orders_90d >= 1")], default="other")
+    expected_mix = _chained(data.transactions, dates, None, policy=rules)
+    monkeypatch.setattr(features_impl, "PARTITION_LINES", 100)
+    got = stage_history(data.transactions, dates=dates, customers=data.customers)
+    assert_equal_data(got, expected)
+    got_mix = stage_history(data.transactions, dates=dates, policy=rules)
+    assert_equal_data(got_mix, expected_mix)
+    assert set(got_mix["stage"]) == {"fan", "other"}
 
 
 def test_dates_are_sorted_and_checked() -> None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 from helpers import ENGINES, LOCAL_ENGINES, assert_equal_data, make_native, to_polars
+from retailcrm.data import sample_data
 from retailcrm.exceptions import ConfigError
 from retailcrm.loyalty import (
     PointsPolicy,
@@ -181,6 +182,40 @@ def test_simulation_at_each_date_equals_assign_alone(
         at = history[history["date"] == pd.Timestamp(d)].drop(columns="date")
         assert_equal_data(at, alone)
         previous = alone
+
+
+@pytest.mark.parametrize("partition_lines", [None, 100])
+def test_simulation_reading_the_mix_and_discount_equals_assign_alone(
+    partition_lines: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a backtest computes only the feature columns the programme reads (here the channel mix
+    # and the discount rate, not the category mix): they equal the full table's at each date;
+    # with partition_lines, its lines are laid out in several customer partitions once
+    import retailcrm.features._customer as features_impl
+
+    tx = sample_data(120, seed=3, start="2024-01-01", end="2024-12-31").transactions
+    if partition_lines is not None:
+        monkeypatch.setattr(features_impl, "PARTITION_LINES", partition_lines)
+    program = TierProgram(
+        tiers=[
+            Tier("app", "App", "top_channel == 'app' and top_channel_share >= 0.6"),
+            Tier("bargain", "Bargain", "discount_rate >= 0.05 and orders_90d >= 1"),
+            Tier("member", "Member", "orders_window >= 0"),
+        ],
+        window="180d",
+        downgrade="grace",
+        grace_days=0,
+    )
+    dates = ["2024-04-30", "2024-08-31", "2024-12-31"]
+    sim = simulate_program(tx, program, dates=dates, duplicates="keep")
+    previous: Any = None
+    for d in dates:
+        features = program_features(tx, program, as_of=d, duplicates="keep")
+        alone = program.assign(features, as_of=d, previous=previous)
+        at = sim.history[sim.history["date"] == pd.Timestamp(d)].drop(columns="date")
+        assert_equal_data(at.reset_index(drop=True), alone)
+        previous = alone
+    assert set(sim.history["tier"]) == {"app", "bargain", "member"}
 
 
 # Spark: the parity catalogue (tests/test_parity.py) runs this function there.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,7 +20,7 @@ from retailcrm.data._prepare import (
     prepare_transactions,
 )
 from retailcrm.data._tables import prepare_customers
-from retailcrm.features._customer import customer_table
+from retailcrm.features._customer import customer_table, feature_needs
 from retailcrm.lifecycle._policy import DEFAULT_POLICY, LifecyclePolicy, stage_rules
 from retailcrm.lifecycle._stages import (
     as_previous,
@@ -35,11 +34,6 @@ __all__ = ["HISTORY_COLUMNS", "stage_history"]
 
 #: The columns of a stage history, in order.
 HISTORY_COLUMNS = ("customer_id", "date", "stage", "rule_id", "stage_since", "days_in_stage")
-_WINDOW = re.compile(r"^(?:orders|spend)_(\d+)d$")
-_MONTHS = frozenset({"active_months_12", "consecutive_active_months"})
-_MIX = re.compile(r"^(n_categories|n_channels|top_(category|channel)(_share)?)$")
-#: Roles the stage features read (the others only feed the mix and discount columns).
-_STAGE_ROLES = ("customer_id", "timestamp", "amount", "order_id")
 
 
 def stage_history(
@@ -128,26 +122,16 @@ def stage_history(
     prepared = prepare_transactions(tx, schema=schema, as_of=parsed[-1][0], duplicates=duplicates)
     needed = ["customer_id", *dict.fromkeys(feature_columns(rules))]
     step = unique_name("__step", needed)
-    windows = sorted({int(m.group(1)) for c in needed if (m := _WINDOW.match(c))})
-    groups = {"rfm"}
-    if windows:
-        groups.add("windows")
-    if _MONTHS & set(needed):
-        groups.add("months")
-    mix = any(_MIX.match(c) for c in needed)
-    if mix:
-        groups.add("mix")
-    if not mix and "discount_rate" not in needed:
-        prepared = _stage_roles_only(prepared)
-    prepared = prepared.materialised()
+    needs = feature_needs(needed)
+    prepared = needs.narrow(prepared).materialised()
     side = _prepare_customers(customers, customer_schema, prepared)
 
     def features_at(i: int) -> nw.LazyFrame[Any]:
         table = customer_table(
             prepared.until(parsed[i][0]),
-            windows=windows,
+            windows=needs.windows,
             customers=side,
-            groups=frozenset(groups),
+            groups=needs.groups,
         )
         if i == 0:  # once: the columns are the same at every date
             check_features(table, needed, rules)
@@ -195,15 +179,6 @@ def _check_dates(dates: Any) -> list[tuple[Any, AsOf]]:
             )
         seen[asof.cutoff] = value
     return sorted(parsed, key=lambda pair: pair[1].cutoff)
-
-
-def _stage_roles_only(prepared: PreparedTransactions) -> PreparedTransactions:
-    """The lines narrowed to what the stage features read: without the category, channel and
-    discount roles the feature core skips the mix and discount passes at every date."""
-    roles = tuple(r for r in prepared.roles if r in _STAGE_ROLES)
-    names = prepared.frame.collect_schema().names()
-    keep = [c for c in (*roles, "date", "amount_minor") if c in names]
-    return attrs.evolve(prepared, frame=prepared.frame.select(*keep), roles=roles)
 
 
 def _prepare_customers(

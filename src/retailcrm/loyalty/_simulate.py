@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +22,12 @@ from retailcrm.data._prepare import (
 )
 from retailcrm.data._tables import prepare_customers
 from retailcrm.exceptions import ConfigError, MissingColumnsError
-from retailcrm.features._customer import customer_table
+from retailcrm.features._customer import (
+    FeatureNeeds,
+    customer_table,
+    feature_needs,
+    laid_out_by_customer,
+)
 from retailcrm.features._occasions import purchase_occasions
 from retailcrm.loyalty._assign import assign_core, check_conditions
 from retailcrm.loyalty._points import PointsPolicy, points_table
@@ -45,32 +49,17 @@ _STANDARD_WINDOWS = (30, 90, 180, 365)
 # ----------------------------------------------------------------------------------------------
 # Features over the programme's window
 # ----------------------------------------------------------------------------------------------
-_WINDOW_COLUMN = re.compile(r"^(?:orders|spend)_(\d+)d$")
-#: Feature columns by the feature group (``customer_table(groups=...)``) that computes them.
-_GROUP_COLUMNS = {
-    "months": frozenset({"active_months_12", "consecutive_active_months"}),
-    "mix": frozenset(
-        {"n_categories", "top_category", "top_category_share"}
-        | {"n_channels", "top_channel", "top_channel_share"}
-    ),
-}
-
-
 def _windows(program: TierProgram) -> tuple[int, ...]:
     extra = {program.window.days} if program.window.days is not None else set()
     return tuple(sorted(set(_STANDARD_WINDOWS) | extra))
 
 
-def _needed(program: TierProgram) -> tuple[tuple[int, ...], frozenset[str]]:
-    """The day windows and feature groups the programme's conditions read: a backtest computes
-    only those at each date (the values are the same as in the full table)."""
-    used = set(program.columns)
-    windows = {int(m.group(1)) for c in used if (m := _WINDOW_COLUMN.match(c))}
-    if program.window.days is not None:
-        windows.add(program.window.days)
-    groups = {"rfm"} | ({"windows"} if windows else set())
-    groups |= {group for group, names in _GROUP_COLUMNS.items() if used & names}
-    return tuple(sorted(windows)), frozenset(groups)
+def _needs(program: TierProgram) -> FeatureNeeds:
+    """The feature windows, groups and roles the programme's conditions read (and its
+    qualification window): a backtest computes only those at each date, with the same values
+    as in the full table."""
+    extra = (program.window.days,) if program.window.days is not None else ()
+    return feature_needs(program.columns, windows=extra)
 
 
 def _md(expr: nw.Expr) -> nw.Expr:
@@ -101,13 +90,17 @@ def program_table(
 ) -> nw.LazyFrame[Any]:
     """The core of :func:`program_features`: prepared lines cut at their ``as_of`` in, the
     feature table with ``orders_window`` and ``spend_window`` out (sorted by customer).
-    ``narrow``: only the windows and feature groups the programme reads (and ``rfm``)."""
+    ``narrow``: only the windows, feature groups and mix roles the programme reads (and
+    ``rfm``)."""
     asof = prepared.as_of
     if asof is None:
         raise ConfigError("program_table needs lines cut at an as_of: prepared.until(as_of).")
     if narrow:
-        windows, groups = _needed(program)
-        table = customer_table(prepared, windows=windows, customers=customers, groups=groups)
+        needs = _needs(program)
+        prepared = needs.narrow(prepared)
+        table = customer_table(
+            prepared, windows=needs.windows, customers=customers, groups=needs.groups
+        )
     else:
         table = customer_table(prepared, windows=_windows(program), customers=customers)
     window = program.window
@@ -373,9 +366,10 @@ def simulate_program(
 
     Notes
     -----
-    At each date only the feature columns the programme reads are computed (its windows and
-    feature groups, see :attr:`TierProgram.columns`), with the same values as
-    :func:`program_features`. Eager inputs are held in memory once (polars) and each date's features and assignment
+    At each date only the feature columns the programme reads are computed (its windows,
+    feature groups and the roles whose mix it reads, see :attr:`TierProgram.columns`), with
+    the same values as :func:`program_features`; without ``points`` only the transaction
+    columns they read are held in memory. Eager inputs are held in memory once (polars) and each date's features and assignment
     (one row per customer) are computed once, before the next date; DuckDB, which runs
     locally, does the same on the caller's connection. Spark keeps one lazy plan per date,
     each reading the previous one.
@@ -411,9 +405,10 @@ def simulate_program(
         raise parameter_error("points", "simulate_program", "a PointsPolicy or None", points)
     check_duplicates(duplicates, owner="simulate_program")
     asofs = _check_dates(dates)
-    prepared = prepare_transactions(
-        tx, schema=schema, as_of=asofs[-1].date, duplicates=duplicates
-    ).materialised()
+    prepared = prepare_transactions(tx, schema=schema, as_of=asofs[-1].date, duplicates=duplicates)
+    if points is None:  # only the columns the features read are held in memory
+        prepared = _needs(program).narrow(prepared)
+    prepared = laid_out_by_customer(prepared)
     engine = prepared.engine
     cust = _prepare_customers_for(customers, customer_schema, prepared)
     if cust is not None:
