@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from helpers import LOCAL_ENGINES, assert_equal_data, assert_same_kind, make_native, to_polars
 from reference import reference_features
-from retailcrm import customer_features
+from retailcrm import customer_features, validate_transactions
 from retailcrm._engine import collect_polars
 from retailcrm.data import sample_data
 from retailcrm.data._prepare import prepare_transactions
@@ -450,6 +450,43 @@ def test_without_the_mix_category_and_channel_are_not_read(engine_name: str) -> 
         customer_features(
             native, as_of="2024-03-31", features=("rfm",), schema=TransactionSchema(category="kind")
         )
+
+
+@pytest.mark.parametrize("engine_name", ["pandas-numpy", "duckdb"])
+def test_quantity_and_without_events_the_product_are_not_read(engine_name: str) -> None:
+    """No feature counts units, and only events match on products: unreadable quantity and
+    product columns fail neither the full table nor its conversion, and the table is that of
+    lines without them; with events the product id is read (and an unreadable one named)."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-03-01", "2024-02-10"]),
+            "amount": [10.0, 30.0, 5.0],
+            "category": ["tops", "shoes", "tops"],
+            "quantity": ["two", 1, 3],  # text and numbers: unreadable
+            "product_id": [["p1"], "p2", 7],
+        }
+    )
+    if engine_name == "duckdb":  # a relation holds one type per column: text quantities
+        tx = tx.assign(quantity=["two", "one", "three"], product_id=["p1", "p2", "p3"])
+        with pytest.raises(InvalidDataError, match="quantity"):
+            validate_transactions(make_native(engine_name, tx)).raise_for_errors()
+    got = to_polars(customer_features(make_native(engine_name, tx), as_of="2024-03-31"))
+    plain = tx.drop(columns=["quantity", "product_id"])
+    expected = to_polars(customer_features(make_native(engine_name, plain), as_of="2024-03-31"))
+    polars.testing.assert_frame_equal(got, expected)
+    assert got["top_category"].to_list() == ["shoes", "tops"]
+    if engine_name == "pandas-numpy":
+        events = pd.DataFrame(
+            {
+                "customer_id": ["a"],
+                "timestamp": pd.to_datetime(["2024-03-02"]),
+                "event_type": ["view"],
+                "product_id": ["p2"],
+            }
+        )
+        with pytest.raises(InvalidDataError, match="product_id"):
+            customer_features(tx, as_of="2024-03-31", events=events)
 
 
 def test_feature_groups_on_a_lazy_engine() -> None:

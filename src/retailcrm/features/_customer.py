@@ -43,6 +43,7 @@ __all__ = [
     "customer_features",
     "customer_table",
     "feature_needs",
+    "feature_reads",
     "laid_out_by_customer",
     "purchase_occasions",
 ]
@@ -83,12 +84,17 @@ class FeatureNeeds:
     mix: tuple[str, ...]
     discount: bool
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The optional transaction roles these features read (``reads=`` of
+        ``prepare_transactions``)."""
+        return ("order_id", *self.mix, *(("discount",) if self.discount else ()))
+
     def narrow(self, prepared: PreparedTransactions) -> PreparedTransactions:
         """``prepared`` with only the roles these features read: the mix of an unread role
         (a group-by of every line by customer and value) and the discount sums are skipped,
         and an eager frame materialised from it holds only those columns."""
-        keep_roles = (*_CORE_ROLES, *self.mix, *(("discount",) if self.discount else ()))
-        roles = tuple(r for r in prepared.roles if r in keep_roles)
+        roles = tuple(r for r in prepared.roles if r in (*_CORE_ROLES, *self.reads))
         names = prepared.frame.collect_schema().names()
         minor = ("amount_minor", *(("discount_minor",) if self.discount else ()))
         keep = [c for c in (*roles, "date", *minor, _PART) if c in names]
@@ -280,7 +286,7 @@ def customer_features(
     groups = check_feature_groups(features, owner="customer_features")
     parse_as_of(as_of)  # required: raises ConfigError for None or garbage before any work
     prepared = prepare_transactions(
-        tx, schema=schema, as_of=as_of, duplicates=duplicates, reads=_reads(groups, events)
+        tx, schema=schema, as_of=as_of, duplicates=duplicates, reads=feature_reads(groups, events)
     )
     table = customer_table(
         prepared,
@@ -296,12 +302,16 @@ def customer_features(
     return engine.to_native(table)
 
 
-def _reads(groups: frozenset[str], events: Any) -> tuple[str, ...] | None:
-    """The optional transaction roles ``customer_features`` reads (``None``: all of them):
-    category and channel only for the mix, or for events, which may match on category."""
-    if "mix" in groups or events is not None:
-        return None
-    return tuple(r for r in TransactionSchema.optional_roles if r not in _PLURAL)
+def feature_reads(groups: frozenset[str], events: Any = None) -> tuple[str, ...]:
+    """The optional transaction roles ``customer_features`` reads: the order id and discount
+    always, category and channel for the mix, product id and category for events (which
+    match on either). Quantity is never read: no feature counts units."""
+    reads = ["order_id", "discount"]
+    if "mix" in groups:
+        reads += list(_PLURAL)
+    if events is not None:
+        reads += ["product_id", "category"]
+    return tuple(dict.fromkeys(reads))
 
 
 def customer_table(

@@ -119,10 +119,12 @@ def stage_history(
     parsed = _check_dates(dates)
     rules = stage_rules(policy, lang, owner="stage_history")
     check_duplicates(duplicates, owner="stage_history")
-    prepared = prepare_transactions(tx, schema=schema, as_of=parsed[-1][0], duplicates=duplicates)
     needed = ["customer_id", *dict.fromkeys(feature_columns(rules))]
     step = unique_name("__step", needed)
     needs = feature_needs(needed)
+    prepared = prepare_transactions(
+        tx, schema=schema, as_of=parsed[-1][0], duplicates=duplicates, reads=needs.reads
+    )
     prepared = needs.narrow(prepared).materialised()
     side = _prepare_customers(customers, customer_schema, prepared)
 

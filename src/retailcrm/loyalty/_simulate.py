@@ -23,9 +23,11 @@ from retailcrm.data._prepare import (
 from retailcrm.data._tables import prepare_customers
 from retailcrm.exceptions import ConfigError, MissingColumnsError
 from retailcrm.features._customer import (
+    FEATURE_GROUPS,
     FeatureNeeds,
     customer_table,
     feature_needs,
+    feature_reads,
     laid_out_by_customer,
 )
 from retailcrm.features._occasions import purchase_occasions
@@ -230,7 +232,13 @@ def program_features(
         raise parameter_error("program", "program_features", "a TierProgram", program)
     check_duplicates(duplicates, owner="program_features")
     parse_as_of(as_of)
-    prepared = prepare_transactions(tx, schema=schema, as_of=as_of, duplicates=duplicates)
+    prepared = prepare_transactions(
+        tx,
+        schema=schema,
+        as_of=as_of,
+        duplicates=duplicates,
+        reads=feature_reads(frozenset(FEATURE_GROUPS)),
+    )
     cust = _prepare_customers_for(customers, customer_schema, prepared)
     return prepared.engine.to_native(program_table(prepared, program, customers=cust))
 
@@ -405,9 +413,16 @@ def simulate_program(
         raise parameter_error("points", "simulate_program", "a PointsPolicy or None", points)
     check_duplicates(duplicates, owner="simulate_program")
     asofs = _check_dates(dates)
-    prepared = prepare_transactions(tx, schema=schema, as_of=asofs[-1].date, duplicates=duplicates)
+    needs = _needs(program)
+    prepared = prepare_transactions(
+        tx,
+        schema=schema,
+        as_of=asofs[-1].date,
+        duplicates=duplicates,
+        reads=needs.reads if points is None else None,  # points may read the category
+    )
     if points is None:  # only the columns the features read are held in memory
-        prepared = _needs(program).narrow(prepared)
+        prepared = needs.narrow(prepared)
     prepared = laid_out_by_customer(prepared)
     engine = prepared.engine
     cust = _prepare_customers_for(customers, customer_schema, prepared)
