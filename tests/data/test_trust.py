@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -270,7 +271,7 @@ def test_repeat_detection_is_exact_and_keeps_the_first(engine_name: str) -> None
 def test_repeats_found_from_some_columns_are_those_of_every_column(
     rows: list[tuple[Any, Any, Any, int]], hashed: list[str]
 ) -> None:
-    """A pandas frame's duplicate search may hash only the columns a function reads (lines
+    """A frame's duplicate search may hash only the columns a function reads (lines
     equal in every column are equal in those) and then compare the candidates in every
     column: the same repeats as pandas' own ``duplicated`` — with few shared hashes (numpy
     finds their lines) and with many (polars' ``is_in``)."""
@@ -284,6 +285,13 @@ def test_repeats_found_from_some_columns_are_those_of_every_column(
         n, examples, keep = duplicate_lines(frame, engine_of(frame), converted)
         assert n == int(expected.sum())
         assert examples == list(frame.index[expected][:5])
+        assert keep.tolist() == (~expected).tolist()
+    # a polars frame hashes only ``hashed`` too, then compares the candidates in every column
+    native = pl.from_pandas(frame.reset_index(drop=True))
+    for columns in (None, hashed):
+        n, examples, keep = duplicate_lines(native, engine_of(native), None, columns)
+        assert n == int(expected.sum())
+        assert examples == np.flatnonzero(expected)[:5].tolist()
         assert keep.tolist() == (~expected).tolist()
 
 

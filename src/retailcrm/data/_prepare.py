@@ -994,7 +994,9 @@ def _duplicates(tx: Any, engine: Engine) -> tuple[int, list[Any]]:
     return n, rows
 
 
-def duplicate_lines(tx: Any, engine: Engine, converted: Any = None) -> tuple[int, list[Any], Any]:
+def duplicate_lines(
+    tx: Any, engine: Engine, converted: Any = None, hashed: Sequence[str] | None = None
+) -> tuple[int, list[Any], Any]:
     """Exact repeats of an earlier line, over every column of the caller's frame.
 
     Returns the number of repeats, up to five example row labels (pandas index labels, polars
@@ -1008,7 +1010,9 @@ def duplicate_lines(tx: Any, engine: Engine, converted: Any = None) -> tuple[int
     and with a lower peak inside ``btyd_summary`` than hashing the columns one at a time).
     ``converted`` (:func:`converted_once`) may hold only the columns a function reads: lines
     equal in every column are equal in those, so their hashes find the candidates, and only
-    the candidates' lines are then compared in every column.
+    the candidates' lines are then compared in every column. ``hashed`` does the same for a
+    polars or pyarrow frame: only those columns are hashed (on 10M lines, the columns
+    ``btyd_summary`` reads in 0.04 s against 0.13 s for all nine).
     """
     import numpy as np
 
@@ -1024,7 +1028,11 @@ def duplicate_lines(tx: Any, engine: Engine, converted: Any = None) -> tuple[int
     frame = nw.from_native(tx)
     if isinstance(frame, nw.DataFrame):
         pl_df = frame.lazy(backend="polars").pipe(collect_polars).to_native()
-        dup = _frame_repeats(pl_df)
+        names = [c for c in dict.fromkeys(hashed or ()) if c in pl_df.columns]
+        if names and len(names) < pl_df.width:
+            dup = _frame_repeats(pl_df.select(names), lambda rows: _first_distinct(pl_df[rows]))
+        else:
+            dup = _frame_repeats(pl_df)
         return int(dup.sum()), np.flatnonzero(dup)[:N_EXAMPLES].tolist(), ~dup
     return _lazy_repeats(frame), [], None
 
@@ -1234,6 +1242,7 @@ def apply_duplicates_policy(
     name: str = "tx",
     owner: str = "retailcrm",
     converted: Any = None,
+    hashed: Sequence[str] | None = None,
 ) -> Any:
     """The one duplicate-lines policy of every function that reads transactions.
 
@@ -1246,7 +1255,7 @@ def apply_duplicates_policy(
     if duplicates == "keep":
         return tx
     engine = engine_of(tx, name=name)
-    n, rows, keep = duplicate_lines(tx, engine, converted)
+    n, rows, keep = duplicate_lines(tx, engine, converted, hashed)
     if not n:
         return tx
     if duplicates is None:
@@ -1369,7 +1378,7 @@ def prepare_transactions(
     report.raise_for_errors()
     assert prepared is not None
     if duplicates is None:  # warn about valid data only: errors come first
-        apply_duplicates_policy(tx, None, name=name, converted=converted)
+        apply_duplicates_policy(tx, None, name=name, converted=converted, hashed=mapped)
     del converted  # the prepared frame keeps the columns it uses
     prepared = attrs.evolve(prepared, frame=_with_minor_units(prepared), as_of=None)
     return prepared if as_of is None else prepared.until(as_of)
