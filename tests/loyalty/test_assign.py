@@ -244,6 +244,22 @@ def test_errors_name_the_problem() -> None:
         step(PROGRAM, {1: 1.0}, "2024-01-31", previous=text_ids)
 
 
+def test_only_the_columns_the_programme_reads_are_converted() -> None:
+    # a wide pandas feature table with a column no engine can hold (complex numbers, text
+    # mixed with numbers): the programme does not read it, so it neither fails nor changes
+    # the tiers; a programme that reads it gets our error naming it
+    import numpy as np
+
+    f = features({2: 1200.0, 1: 5.0})
+    wide = f.assign(z=np.array([1j, 2 + 0j]), m=[1, "x"])
+    assert_equal_data(
+        PROGRAM.assign(wide, as_of="2024-01-31"), PROGRAM.assign(f, as_of="2024-01-31")
+    )
+    reads_m = TierProgram(tiers=[Tier("m", "M", "m >= 0")], window="90d")
+    with pytest.raises(InvalidDataError, match=r"column 'm' \(object\)"):
+        reads_m.assign(wide, as_of="2024-01-31")
+
+
 def test_inputs_are_not_mutated_and_the_kind_is_kept() -> None:
     f = features({2: 1200.0, 1: 5.0})
     before = f.copy()

@@ -59,6 +59,21 @@ def test_cap_with_three_competing_triggers_keeps_the_highest_priorities() -> Non
     assert to_polars(out)["trigger"].to_list() == ["a_high", "b_mid", "c_low"]  # priority order
 
 
+def test_only_the_columns_the_triggers_read_are_converted() -> None:
+    # a wide pandas feature table with columns no engine can hold (complex numbers, text
+    # mixed with numbers) that no trigger reads: same actions as without them; a trigger that
+    # reads one gets our error naming it
+    import numpy as np
+
+    features = pd.DataFrame({"customer_id": [7, 8], "score": [1, 0]})
+    wide = features.assign(z=np.array([1j, 2 + 0j]), m=[1, "x"])
+    assert_equal_data(
+        evaluate_triggers(wide, THREE, as_of=TODAY), evaluate_triggers(features, THREE, as_of=TODAY)
+    )
+    with pytest.raises(InvalidDataError, match=r"column 'm' \(object\)"):
+        evaluate_triggers(wide, [Trigger("m", "m >= 0", "call")], as_of=TODAY)
+
+
 def test_cap_counts_the_history_inside_the_window_only() -> None:
     # A contact 29 days ago is inside the 30-day window ending today (days -29 .. 0): one slot
     # left. A contact 30 days ago is outside: two slots.

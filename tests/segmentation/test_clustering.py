@@ -134,6 +134,20 @@ def test_deterministic_and_row_order_free() -> None:
     assert shuffled.silhouette == first.silhouette
 
 
+def test_only_the_key_and_clustering_columns_are_converted() -> None:
+    # a wide pandas feature table with columns no engine can hold (complex numbers, text
+    # mixed with numbers), one named like a helper column: the same clusters and columns as
+    # without them; clustering on a missing column names every available one
+    data = blobs(3)
+    wide = data.assign(z=np.full(len(data), 1j), m=["x", 1] * (len(data) // 2), scaled_monetary=0.0)
+    first = cluster_customers(data.assign(scaled_monetary=0.0), k_range=(2, 4))
+    got = cluster_customers(wide, k_range=(2, 4))
+    assert_equal_data(got.assignments, first.assignments, exact=True)
+    assert_equal_data(got.profile, first.profile, exact=True)
+    with pytest.raises(MissingColumnsError, match="'m'"):
+        cluster_customers(wide.drop(columns="z"), columns=("recency_days", "nope"))
+
+
 def test_every_customer_once_and_missing_values_kept() -> None:
     data = blobs(2)
     data.loc[3, "monetary"] = np.nan  # one buyer with a missing value

@@ -140,6 +140,23 @@ def test_fractional_percent_cut() -> None:
     assert out["big_spender"].to_list() == [True, False, False, False, False, False]
 
 
+def test_only_the_columns_the_tags_read_are_converted() -> None:
+    # a wide pandas feature table with columns no engine can hold (complex numbers, text
+    # mixed with numbers) that no tag reads: the same tags as without them, fitted cuts
+    # included; a tag that reads one gets our error naming it
+    import numpy as np
+
+    from retailcrm.exceptions import InvalidDataError
+
+    data = features()
+    wide = data.assign(
+        z=np.array([1j] * len(data)), m=[1, "x"] * (len(data) // 2) + [1] * (len(data) % 2)
+    )
+    assert_equal_data(customer_tags(wide), customer_tags(data))
+    with pytest.raises(InvalidDataError, match=r"column 'm' \(object\)"):
+        customer_tags(wide, [Rule("m_tag", "m >= 0")])
+
+
 def test_builtin_tags_without_their_columns_are_left_out() -> None:
     data = features()[["customer_id", "frequency"]]
     out = customer_tags(data)

@@ -37,8 +37,14 @@ def assign_tiers(
 ) -> Any:
     """:meth:`TierProgram.assign`: check and convert the inputs, run the core, convert back."""
     asof = parse_as_of(as_of)
-    lf, engine = lazy_frame(features, name="features")
+    # pandas inputs are narrowed to the columns the programme reads before conversion (a wide
+    # feature table's other columns are neither copied nor able to fail the conversion)
+    wanted = [_KEY, *program.columns]
+    lf, engine = lazy_frame(features, name="features", columns=wanted)
     names = list(lf.collect_schema().names())
+    if not set(wanted) <= set(names):  # report against every column
+        lf, engine = lazy_frame(features, name="features")
+        names = list(lf.collect_schema().names())
     if _KEY not in names:
         raise MissingColumnsError(
             [_KEY],

@@ -447,7 +447,11 @@ def evaluate_triggers(
             holdout, name="holdout", owner=owner, low=0, high=1, high_open=True, fix="e.g. 0.1."
         )
     today = parsed.day
-    lf, engine = lazy_frame(features, name="features")
+    # pandas inputs are narrowed to the columns the triggers read before conversion
+    wanted = ["customer_id", *dict.fromkeys(c for t in trigger_list for c in t.columns)]
+    lf, engine = lazy_frame(features, name="features", columns=wanted)
+    if not set(wanted) <= set(lf.collect_schema().names()):  # report against every column
+        lf, engine = lazy_frame(features, name="features")
     _require(lf, ("customer_id",), name="features", fix="pass the customer feature table.")
     repeated = (
         lf.select((nw.len() - nw.col("customer_id").n_unique()).alias("n"))

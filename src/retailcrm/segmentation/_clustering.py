@@ -11,7 +11,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import polars as pl
 
-from retailcrm._engine import collect_polars, lazy_frame, small_to_numpy, unique_name
+from retailcrm._engine import collect_polars, columns_of, lazy_frame, small_to_numpy, unique_name
 from retailcrm._params import check_choice, check_int, parameter_error
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 
@@ -394,13 +394,14 @@ def cluster_customers(
     seed = check_int(random_state, name="random_state", owner=owner, low=0)
     if not (isinstance(key, str) and key):
         raise parameter_error("key", owner, "a non-empty string", key)
-    lf, engine = lazy_frame(features, name="features")
+    # pandas inputs are narrowed to the key and the clustering columns before conversion
+    lf, engine = lazy_frame(features, name="features", columns=[key, *cols])
     schema = lf.collect_schema()
     missing = [c for c in (key, *cols) if c not in schema]
     if missing:
         raise MissingColumnsError(
             missing,
-            available=list(schema),
+            available=list(columns_of(features, name="features")),  # every column
             role=owner,
             fix="pass columns= naming numeric columns of the feature table.",
         )
@@ -429,7 +430,7 @@ def cluster_customers(
         model, scores = _choose(x, n_clusters, k_low_high, seed)
     centres = _ordered_centres(model)
 
-    taken = set(schema)
+    taken = set(columns_of(features, name="features"))  # every column, not only those read
     scaled = {c: unique_name(f"scaled_{c}", taken) for c in cols}
     taken |= set(scaled.values())
     dist = [unique_name(f"distance_{i}", taken) for i in range(len(centres))]

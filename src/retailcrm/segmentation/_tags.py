@@ -485,8 +485,25 @@ def customer_tags(
             "customer_tags: tx and product_launches go together (the new-product tag needs "
             "both). Fix: pass both, or neither."
         )
-    lf, engine = lazy_frame(features, name="features")
+    # pandas inputs are narrowed to the columns the tags read (and a fitted cut's column)
+    # before conversion; a tag that cannot be computed is reported against every column
+    wanted = [key, NEW_PRODUCT_COLUMN]
+    for rule in rule_set.rules:
+        for name in _needed_columns(rule):
+            match = _CUT.match(name)
+            wanted += [name, *([match.group(2)] if match else [])]
+    builtin_ids = {r.id for r in BUILTIN_TAGS.rules}
+
+    def skipped(rule: Rule) -> bool:  # a tag left out when its columns are missing
+        return bool(skip) if skip_unavailable is not None else rule.id in builtin_ids
+
+    lf, engine = lazy_frame(features, name="features", columns=wanted)
     schema_now = lf.collect_schema()
+    if key not in schema_now or any(
+        not _available(r, schema_now) and not skipped(r) for r in rule_set.rules
+    ):
+        lf, engine = lazy_frame(features, name="features")
+        schema_now = lf.collect_schema()
     if key not in schema_now:
         raise MissingColumnsError(
             [key], available=list(schema_now), role=owner, fix="pass key= naming the customer key."
@@ -504,13 +521,7 @@ def customer_tags(
             nw.col(NEW_PRODUCT_COLUMN).fill_null(False)
         )
         schema_now = lf.collect_schema()
-    builtin_ids = {r.id for r in BUILTIN_TAGS.rules}
-    rules = [
-        r
-        for r in rule_set.rules
-        if _available(r, schema_now)
-        or not (skip if skip_unavailable is not None else r.id in builtin_ids)
-    ]
+    rules = [r for r in rule_set.rules if _available(r, schema_now) or not skipped(r)]
     expanded = [e for r in rules for e in _expand(r, lf)]
     lf = _resolve_cuts(lf, expanded)
     clashes = sorted({list_column, key} & {r.id for r in expanded})
