@@ -76,7 +76,6 @@ BLESSED_PRIVATE_IMPORTS: dict[str, dict[str, str]] = {
         "FeatureNeeds": "internal layer: the feature-table work a set of columns needs",
         "laid_out_by_customer": "internal layer: lines laid out once for many feature tables",
         "feature_reads": "internal layer: the optional roles the feature table reads (reads=)",
-        "FEATURE_GROUPS": "internal layer: the feature groups, for feature_reads",
     },
     "retailcrm.features._btyd": {
         "btyd_table": "internal layer: the BTYD-summary core",

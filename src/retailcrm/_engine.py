@@ -14,7 +14,7 @@ path from pandas-specific dtype quirks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -30,6 +30,7 @@ __all__ = [
     "engine_of",
     "exact_quotient",
     "lazy_frame",
+    "lazy_frame_reading",
     "missing_columns_error",
     "pandas_to_polars",
     "polars_through_arrow",
@@ -351,6 +352,25 @@ def lazy_frame(
     if impl.is_pyspark() or impl.is_pyspark_connect():
         return frame, Engine("spark")
     return frame, Engine("other")
+
+
+def lazy_frame_reading(
+    native: Any,
+    columns: Sequence[str],
+    *,
+    name: str = "features",
+    complete: Callable[[Any], bool] | None = None,
+) -> tuple[nw.LazyFrame[Any], Engine]:
+    """:func:`lazy_frame` narrowed to the ``columns`` a function reads: a pandas frame's other
+    columns are neither converted (copied) nor able to fail the conversion. When the narrowed
+    frame is not ``complete`` (a function of its schema; default: every one of ``columns`` is
+    there), the whole frame instead, so that the error about what is missing names every
+    column."""
+    wanted = list(dict.fromkeys(columns))
+    lf, engine = lazy_frame(native, name=name, columns=wanted)
+    schema = lf.collect_schema()
+    ok = complete(schema) if complete is not None else set(wanted) <= set(schema.names())
+    return (lf, engine) if ok else lazy_frame(native, name=name)
 
 
 def exact_quotient(numerator: nw.Expr, divisor: float) -> nw.Expr:

@@ -302,7 +302,9 @@ def customer_features(
     return engine.to_native(table)
 
 
-def feature_reads(groups: frozenset[str], events: Any = None) -> tuple[str, ...]:
+def feature_reads(
+    groups: frozenset[str] = frozenset(FEATURE_GROUPS), events: Any = None
+) -> tuple[str, ...]:
     """The optional transaction roles ``customer_features`` reads: the order id and discount
     always, category and channel for the mix, product id and category for events (which
     match on either). Quantity is never read: no feature counts units."""

@@ -7,7 +7,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, parse_as_of
-from retailcrm._engine import Engine, lazy_frame
+from retailcrm._engine import Engine, lazy_frame_reading
 from retailcrm.data._tables import same_engine_frame
 from retailcrm.exceptions import ConfigError, MissingColumnsError
 from retailcrm.lifecycle._policy import (
@@ -135,10 +135,11 @@ def assign_stages(
     asof = parse_as_of(as_of)
     rules = stage_rules(policy, lang, owner="assign_stages")
     needed = ["customer_id", *feature_columns(rules)]
-    # pandas inputs are narrowed to the columns read before conversion (wide feature tables)
-    lf, engine = lazy_frame(features, name="features", columns=[*needed, *PREVIOUS_COLUMNS])
-    if not set(needed) <= set(lf.collect_schema().names()):
-        lf, engine = lazy_frame(features, name="features")  # report against every column
+    lf, engine = lazy_frame_reading(
+        features,
+        [*needed, *PREVIOUS_COLUMNS],
+        complete=lambda schema: set(needed) <= set(schema.names()),
+    )
     check_features(lf, needed, rules)
     prev = None
     if previous is not None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import AsOf, day_number, parse_as_of
-from retailcrm._engine import collect_polars, lazy_frame
+from retailcrm._engine import collect_polars, lazy_frame, lazy_frame_reading
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.rules import Rule, RuleSet, condition_expr
 
@@ -37,14 +37,8 @@ def assign_tiers(
 ) -> Any:
     """:meth:`TierProgram.assign`: check and convert the inputs, run the core, convert back."""
     asof = parse_as_of(as_of)
-    # pandas inputs are narrowed to the columns the programme reads before conversion (a wide
-    # feature table's other columns are neither copied nor able to fail the conversion)
-    wanted = [_KEY, *program.columns]
-    lf, engine = lazy_frame(features, name="features", columns=wanted)
+    lf, engine = lazy_frame_reading(features, [_KEY, *program.columns])
     names = list(lf.collect_schema().names())
-    if not set(wanted) <= set(names):  # report against every column
-        lf, engine = lazy_frame(features, name="features")
-        names = list(lf.collect_schema().names())
     if _KEY not in names:
         raise MissingColumnsError(
             [_KEY],

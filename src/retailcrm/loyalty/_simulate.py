@@ -23,7 +23,6 @@ from retailcrm.data._prepare import (
 from retailcrm.data._tables import prepare_customers
 from retailcrm.exceptions import ConfigError, MissingColumnsError
 from retailcrm.features._customer import (
-    FEATURE_GROUPS,
     FeatureNeeds,
     customer_table,
     feature_needs,
@@ -237,7 +236,7 @@ def program_features(
         schema=schema,
         as_of=as_of,
         duplicates=duplicates,
-        reads=feature_reads(frozenset(FEATURE_GROUPS)),
+        reads=feature_reads(),
     )
     cust = _prepare_customers_for(customers, customer_schema, prepared)
     return prepared.engine.to_native(program_table(prepared, program, customers=cust))

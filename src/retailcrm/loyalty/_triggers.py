@@ -17,7 +17,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number, parse_as_of
-from retailcrm._engine import collect_polars, lazy_frame, unique_name
+from retailcrm._engine import collect_polars, lazy_frame, lazy_frame_reading, unique_name
 from retailcrm._params import check_int, check_number, parameter_error
 from retailcrm.exceptions import ConfigError, InvalidDataError, MissingColumnsError
 from retailcrm.rules import Rule, condition_expr
@@ -447,11 +447,9 @@ def evaluate_triggers(
             holdout, name="holdout", owner=owner, low=0, high=1, high_open=True, fix="e.g. 0.1."
         )
     today = parsed.day
-    # pandas inputs are narrowed to the columns the triggers read before conversion
-    wanted = ["customer_id", *dict.fromkeys(c for t in trigger_list for c in t.columns)]
-    lf, engine = lazy_frame(features, name="features", columns=wanted)
-    if not set(wanted) <= set(lf.collect_schema().names()):  # report against every column
-        lf, engine = lazy_frame(features, name="features")
+    lf, engine = lazy_frame_reading(
+        features, ["customer_id", *(c for t in trigger_list for c in t.columns)]
+    )
     _require(lf, ("customer_id",), name="features", fix="pass the customer feature table.")
     repeated = (
         lf.select((nw.len() - nw.col("customer_id").n_unique()).alias("n"))

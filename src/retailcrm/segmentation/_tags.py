@@ -23,7 +23,7 @@ import attrs
 import narwhals.stable.v2 as nw
 
 from retailcrm._dates import day_number
-from retailcrm._engine import collect_polars, lazy_frame, unique_name
+from retailcrm._engine import collect_polars, lazy_frame, lazy_frame_reading, unique_name
 from retailcrm._params import check_int, check_number, parameter_error
 from retailcrm.data._prepare import prepare_transactions
 from retailcrm.exceptions import ConfigError, MissingColumnsError
@@ -485,8 +485,8 @@ def customer_tags(
             "customer_tags: tx and product_launches go together (the new-product tag needs "
             "both). Fix: pass both, or neither."
         )
-    # pandas inputs are narrowed to the columns the tags read (and a fitted cut's column)
-    # before conversion; a tag that cannot be computed is reported against every column
+    # the columns the tags read (and a fitted cut's column); a tag that cannot be computed is
+    # reported against every column
     wanted = [key, NEW_PRODUCT_COLUMN]
     for rule in rule_set.rules:
         for name in _needed_columns(rule):
@@ -497,13 +497,14 @@ def customer_tags(
     def skipped(rule: Rule) -> bool:  # a tag left out when its columns are missing
         return bool(skip) if skip_unavailable is not None else rule.id in builtin_ids
 
-    lf, engine = lazy_frame(features, name="features", columns=wanted)
+    lf, engine = lazy_frame_reading(
+        features,
+        wanted,
+        complete=lambda schema: (
+            key in schema and all(_available(r, schema) or skipped(r) for r in rule_set.rules)
+        ),
+    )
     schema_now = lf.collect_schema()
-    if key not in schema_now or any(
-        not _available(r, schema_now) and not skipped(r) for r in rule_set.rules
-    ):
-        lf, engine = lazy_frame(features, name="features")
-        schema_now = lf.collect_schema()
     if key not in schema_now:
         raise MissingColumnsError(
             [key], available=list(schema_now), role=owner, fix="pass key= naming the customer key."
