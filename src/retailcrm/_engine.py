@@ -365,12 +365,18 @@ def lazy_frame_reading(
     columns are neither converted (copied) nor able to fail the conversion. When the narrowed
     frame is not ``complete`` (a function of its schema; default: every one of ``columns`` is
     there), the whole frame instead, so that the error about what is missing names every
-    column."""
+    column — unless another column cannot be converted: then the narrowed frame, so that the
+    error is still about what is missing."""
     wanted = list(dict.fromkeys(columns))
     lf, engine = lazy_frame(native, name=name, columns=wanted)
     schema = lf.collect_schema()
     ok = complete(schema) if complete is not None else set(wanted) <= set(schema.names())
-    return (lf, engine) if ok else lazy_frame(native, name=name)
+    if ok:
+        return lf, engine
+    try:
+        return lazy_frame(native, name=name)
+    except InvalidDataError:
+        return lf, engine
 
 
 def exact_quotient(numerator: nw.Expr, divisor: float) -> nw.Expr:

@@ -258,6 +258,11 @@ def test_only_the_columns_the_programme_reads_are_converted() -> None:
     reads_m = TierProgram(tiers=[Tier("m", "M", "m >= 0")], window="90d")
     with pytest.raises(InvalidDataError, match=r"column 'm' \(object\)"):
         reads_m.assign(wide, as_of="2024-01-31")
+    # a column the programme reads is missing: that is the error, whatever else is unreadable
+    with pytest.raises(RuleSyntaxError, match="unknown column 'nope'"):
+        TierProgram(tiers=[Tier("n", "N", "nope >= 0")], window="90d").assign(
+            wide, as_of="2024-01-31"
+        )
 
 
 def test_inputs_are_not_mutated_and_the_kind_is_kept() -> None:
