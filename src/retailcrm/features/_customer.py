@@ -35,7 +35,13 @@ from retailcrm.features._events import (
     prepare_event_side,
     with_event_features,
 )
-from retailcrm.features._occasions import ReturnsPolicy, check_returns, purchase_occasions
+from retailcrm.features._occasions import (
+    OccasionHistory,
+    ReturnsPolicy,
+    check_returns,
+    occasion_history,
+    purchase_occasions,
+)
 
 __all__ = [
     "FeatureNeeds",
@@ -45,6 +51,7 @@ __all__ = [
     "feature_needs",
     "feature_reads",
     "laid_out_by_customer",
+    "laid_out_history",
     "purchase_occasions",
 ]
 _PLURAL = {"category": "categories", "channel": "channels"}
@@ -325,17 +332,28 @@ def customer_table(
     responses: nw.LazyFrame[Any] | None = None,
     events: nw.LazyFrame[Any] | None = None,
     groups: frozenset[str] = frozenset(FEATURE_GROUPS),
+    history: OccasionHistory | None = None,
 ) -> nw.LazyFrame[Any]:
     """The core of :func:`customer_features`: prepared lines (cut at their ``as_of``) and
     prepared side tables in, the feature table out as a narwhals LazyFrame sorted by
     ``customer_id``. Nothing is validated or converted here; other cores call this one.
     ``groups`` (a subset of :data:`FEATURE_GROUPS`, ``"rfm"`` always computed) leaves out the
-    other groups' columns and the work they cost."""
+    other groups' columns and the work they cost. ``history``: the occasions of these lines
+    before the cut, computed once (:func:`~retailcrm.features._occasions.occasion_history`
+    of lines laid out by :func:`laid_out_by_customer`, with ``returns``), for a backtest that
+    cuts the same lines at many dates."""
     asof = prepared.as_of
     if asof is None:
         raise ConfigError("customer_table needs lines cut at an as_of: prepared.until(as_of).")
     wins = tuple(sorted(windows)) if "windows" in groups else ()
-    table = _per_customer(prepared, asof, wins, returns, groups)
+    if history is not None and not asof.is_date:
+        history = None  # it is cut by date: a cut within a day reads the lines
+    if history is not None and history.returns != returns:
+        raise ConfigError(
+            f"customer_table: the occasion history counts returns={history.returns!r}, the "
+            f"table returns={returns!r}. Fix: build the history with the table's policy."
+        )
+    table = _per_customer(prepared, asof, wins, returns, groups, history)
     if customers is not None:
         table = _with_customers(table, customers, asof, wins)
     if responses is not None:
@@ -384,6 +402,7 @@ def _per_customer(
     wins: tuple[int, ...],
     returns: ReturnsPolicy,
     groups: frozenset[str],
+    history: OccasionHistory | None = None,
 ) -> Any:
     """The per-customer aggregates of the lines (before customers and responses are added).
 
@@ -396,6 +415,8 @@ def _per_customer(
     distributes them, so their plans are not split.
     """
     if prepared.engine.is_lazy:
+        if history is not None:
+            raise ConfigError("customer_table: an occasion history is for eager lines only.")
         return _lazy_partitions(prepared, asof, wins, returns, groups)
     # only the columns the aggregates read are materialised (not timestamp, product, quantity)
     keep = ["customer_id", "date", "amount_minor"]
@@ -410,19 +431,26 @@ def _per_customer(
         n_parts = int(lines.get_column(_PART).max() or 0) + 1
     else:
         n_parts = -(-lines.height // PARTITION_LINES)
+    if history is not None and not laid_out:
+        raise ConfigError(
+            "customer_table: an occasion history needs lines laid out by laid_out_by_customer."
+        )
+
+    def occasions(part: int | None) -> Any:
+        return None if history is None else history.until(asof.date, part)
+
     if n_parts <= 1:
         if laid_out:
             prepared = attrs.evolve(prepared, frame=prepared.frame.drop(_PART))
-        return _aggregate_all(prepared, asof, wins, returns, groups, _materialise)
+        return _aggregate_all(prepared, asof, wins, returns, groups, _materialise, occasions(None))
     if laid_out:
         parts = _laid_out_partitions(prepared, lines, n_parts)
     else:
         parts = _customer_partitions(prepared, lines, n_parts)
     tables = []
-    for sub in parts:
-        tables.append(
-            _aggregate_all(sub, asof, wins, returns, groups, _materialise).pipe(collect_polars)
-        )
+    for i, sub in enumerate(parts):
+        table = _aggregate_all(sub, asof, wins, returns, groups, _materialise, occasions(i))
+        tables.append(table.pipe(collect_polars))
         del sub  # one partition's lines in memory at a time
     return nw.concat(tables, how="vertical").lazy()
 
@@ -474,6 +502,23 @@ def laid_out_by_customer(prepared: PreparedTransactions) -> PreparedTransactions
         # the partitions in order, one chunk each (half the time of a sort: nothing merged)
         laid = pl.concat([by_part.pop(key) for key in sorted(by_part)], rechunk=False)
     return attrs.evolve(prepared, frame=nw.from_native(laid.lazy()))
+
+
+def laid_out_history(
+    prepared: PreparedTransactions, *, returns: ReturnsPolicy = "net"
+) -> OccasionHistory | None:
+    """The purchase occasions of lines laid out by :func:`laid_out_by_customer`, computed
+    once for :func:`customer_table` (``history=``) to cut at many whole-day dates: each date's
+    occasions are then a filter instead of a group-by of every line. On 10M lines
+    (``simulate_program``'s boutique programme) a date's occasions took 0.6 s and take
+    0.01 s, for about 1.2 s once. ``None`` for lazy engines (their plans are not computed
+    ahead)."""
+    if prepared.engine.is_lazy:
+        return None
+    lines = prepared.frame.pipe(collect_polars).to_native()
+    n_parts = int(lines.get_column(_PART).max() or 0) + 1 if lines.height else 1
+    parts = _laid_out_partitions(prepared, lines, n_parts)
+    return occasion_history(parts, returns=returns)
 
 
 def _laid_out_partitions(
@@ -531,8 +576,11 @@ def _aggregate_all(
     returns: ReturnsPolicy,
     groups: frozenset[str],
     stage: Any,
+    occasions: Any = None,
 ) -> Any:
-    occ = stage(purchase_occasions(prepared, returns=returns))
+    if occasions is None:
+        occasions = purchase_occasions(prepared, returns=returns)
+    occ = stage(occasions)
     scale = float(10**prepared.schema.currency_decimals)
     table = stage(_aggregate(occ, asof, wins, scale, months="months" in groups))
     del occ

@@ -20,7 +20,12 @@ from retailcrm.data._prepare import (
     prepare_transactions,
 )
 from retailcrm.data._tables import prepare_customers
-from retailcrm.features._customer import customer_table, feature_needs
+from retailcrm.features._customer import (
+    customer_table,
+    feature_needs,
+    laid_out_by_customer,
+    laid_out_history,
+)
 from retailcrm.lifecycle._policy import DEFAULT_POLICY, LifecyclePolicy, stage_rules
 from retailcrm.lifecycle._stages import (
     as_previous,
@@ -125,7 +130,9 @@ def stage_history(
     prepared = prepare_transactions(
         tx, schema=schema, as_of=parsed[-1][0], duplicates=duplicates, reads=needs.reads
     )
-    prepared = needs.narrow(prepared).materialised()
+    prepared = laid_out_by_customer(needs.narrow(prepared))
+    # each date's occasions are a filter of these (eager lines; lazy engines: None)
+    occasions = laid_out_history(prepared)
     side = _prepare_customers(customers, customer_schema, prepared)
 
     def features_at(i: int) -> nw.LazyFrame[Any]:
@@ -134,6 +141,7 @@ def stage_history(
             windows=needs.windows,
             customers=side,
             groups=needs.groups,
+            history=occasions,
         )
         if i == 0:  # once: the columns are the same at every date
             check_features(table, needed, rules)

@@ -28,8 +28,9 @@ from retailcrm.features._customer import (
     feature_needs,
     feature_reads,
     laid_out_by_customer,
+    laid_out_history,
 )
-from retailcrm.features._occasions import purchase_occasions
+from retailcrm.features._occasions import OccasionHistory, purchase_occasions
 from retailcrm.loyalty._assign import assign_core, check_conditions
 from retailcrm.loyalty._points import PointsPolicy, points_table
 from retailcrm.loyalty._tiers import TierProgram
@@ -88,11 +89,13 @@ def program_table(
     *,
     customers: nw.LazyFrame[Any] | None = None,
     narrow: bool = False,
+    history: OccasionHistory | None = None,
 ) -> nw.LazyFrame[Any]:
     """The core of :func:`program_features`: prepared lines cut at their ``as_of`` in, the
     feature table with ``orders_window`` and ``spend_window`` out (sorted by customer).
     ``narrow``: only the windows, feature groups and mix roles the programme reads (and
-    ``rfm``)."""
+    ``rfm``). ``history``: the lines' occasions computed once, for a backtest (see
+    :func:`~retailcrm.features.customer_table`)."""
     asof = prepared.as_of
     if asof is None:
         raise ConfigError("program_table needs lines cut at an as_of: prepared.until(as_of).")
@@ -100,17 +103,26 @@ def program_table(
         needs = _needs(program)
         prepared = needs.narrow(prepared)
         table = customer_table(
-            prepared, windows=needs.windows, customers=customers, groups=needs.groups
+            prepared,
+            windows=needs.windows,
+            customers=customers,
+            groups=needs.groups,
+            history=history,
         )
     else:
-        table = customer_table(prepared, windows=_windows(program), customers=customers)
+        table = customer_table(
+            prepared, windows=_windows(program), customers=customers, history=history
+        )
     window = program.window
     if window.kind == "rolling":
         return table.with_columns(
             nw.col(f"orders_{window.days}d").alias("orders_window"),
             nw.col(f"spend_{window.days}d").alias("spend_window"),
         )
-    occ = purchase_occasions(prepared)
+    if history is not None and asof.is_date:
+        occ = history.until(asof.date)
+    else:
+        occ = purchase_occasions(prepared)
     if window.kind == "calendar_year":
         inside = nw.col("date").dt.year().cast(nw.Int64) == asof.date.year
     else:
@@ -423,6 +435,8 @@ def simulate_program(
     if points is None:  # only the columns the features read are held in memory
         prepared = needs.narrow(prepared)
     prepared = laid_out_by_customer(prepared)
+    # each date's occasions are a filter of these (eager lines; lazy engines: None)
+    history_of_occasions = laid_out_history(needs.narrow(prepared))
     engine = prepared.engine
     cust = _prepare_customers_for(customers, customer_schema, prepared)
     if cust is not None:
@@ -433,7 +447,9 @@ def simulate_program(
     previous = None
     for i, asof in enumerate(asofs):
         cut = prepared.until(asof.date)
-        features = program_table(cut, program, customers=cust, narrow=True)
+        features = program_table(
+            cut, program, customers=cust, narrow=True, history=history_of_occasions
+        )
         features = _materialise(features, engine, tx)
         if i == 0:
             check_conditions(program, features, asof)
