@@ -69,14 +69,15 @@ BLESSED_PRIVATE_IMPORTS: dict[str, dict[str, str]] = {
         "purchase_occasions": "internal layer: lines to occasions, per order",
         "purchase_days": "internal layer: lines to occasions, per customer-day",
         "OCCASION_READS": "internal layer: the optional roles occasions read (reads=)",
-        "OccasionHistory": "internal layer: occasions computed once, cut at many dates",
     },
     "retailcrm.features._customer": {
         "customer_table": "internal layer: the feature-table core",
         "feature_needs": "internal layer: the feature-table work a set of columns needs",
         "FeatureNeeds": "internal layer: the feature-table work a set of columns needs",
         "laid_out_by_customer": "internal layer: lines laid out once for many feature tables",
-        "laid_out_history": "internal layer: their occasions computed once for many tables",
+        "laid_out_history": "internal layer: what many tables read of them, computed once",
+        "BacktestHistory": "internal layer: what many tables read of them, computed once",
+        "lines_dropped": "internal layer: a backtest that needs no line keeps none",
         "feature_reads": "internal layer: the optional roles the feature table reads (reads=)",
     },
     "retailcrm.features._btyd": {

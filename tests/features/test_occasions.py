@@ -80,8 +80,9 @@ def test_history_cut_at_a_date_is_the_occasions_of_the_lines_cut_there(
         laid = laid_out_by_customer(prepared)
     finally:
         impl.PARTITION_LINES = original
-    history = laid_out_history(laid, returns=returns)  # type: ignore[arg-type]
-    assert history is not None
+    built = laid_out_history(laid, returns=returns)  # type: ignore[arg-type]
+    assert built is not None
+    history = built.occasions
     lines = laid.frame.collect().to_native()
     for offset in cuts:
         date = _START + dt.timedelta(days=offset)
@@ -109,8 +110,9 @@ def test_a_later_return_under_the_orders_id_counts_from_its_own_date() -> None:
         }
     )
     prepared = laid_out_by_customer(prepare_transactions(tx, as_of="2024-03-31"))
-    history = laid_out_history(prepared)
-    assert history is not None
+    built = laid_out_history(prepared)
+    assert built is not None
+    history = built.occasions
     assert len(history.split[0]) == 2  # order 1: one row of sums per date
     on_3rd = history.until(dt.date(2024, 3, 3)).pipe(collect_polars).to_native()
     assert on_3rd.select("net_minor", "refund_minor", "is_purchase").rows() == [(10000, 0, True)]
@@ -136,7 +138,7 @@ def test_feature_table_from_the_history_is_the_table_of_the_lines(
     monkeypatch.setattr(impl, "PARTITION_LINES", 500)
     laid = laid_out_by_customer(prepared)
     history = laid_out_history(laid, returns=returns)  # type: ignore[arg-type]
-    assert history is not None and len(history.whole) > 2
+    assert history is not None and len(history.parts) > 2
     cut_at = prepared.until(cut)
     whole = customer_table(cut_at, returns=returns).pipe(collect_polars).to_native()  # type: ignore[arg-type]
     calls: list[int] = []
@@ -169,3 +171,61 @@ def test_a_history_is_refused_where_it_does_not_apply() -> None:
     assert laid_out_history(lazy) is None
     with pytest.raises(ConfigError, match="eager lines only"):
         customer_table(lazy, history=history)
+
+
+@pytest.mark.parametrize("partition_lines", [500, 1_000_000])
+def test_a_backtest_history_replaces_the_lines_at_its_dates(
+    partition_lines: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built for some dates with the category and channel mix, the history gives at each of
+    them the table of the lines without reading a line (they are dropped); another cut is
+    refused then, and read from the lines when they are kept."""
+    import retailcrm.features._customer as impl
+    from retailcrm.data import sample_data
+
+    tx = sample_data(n_customers=300, seed=5).transactions
+    prepared = prepare_transactions(tx, as_of="2024-12-31", duplicates="keep")
+    assert prepared.has("category") and prepared.has("channel")
+    monkeypatch.setattr(impl, "PARTITION_LINES", partition_lines)
+    laid = laid_out_by_customer(prepared)
+    dates = [dt.date(2023, 3, 31), dt.date(2024, 2, 29), dt.date(2024, 12, 31)]
+    mix = ("category", "channel")
+    history = laid_out_history(laid, dates=reversed(dates), mix=mix, lines_kept=False)
+    assert history is not None and history.dates == tuple(dates)
+    assert (len(history.parts) > 2) == (partition_lines == 500)
+    empty = impl.lines_dropped(laid)
+    assert empty.frame.collect().to_native().height == 0
+    read: list[str] = []
+    original_occ, original_mix = impl.purchase_occasions, impl._mix
+    monkeypatch.setattr(
+        impl, "purchase_occasions", lambda *a, **k: read.append("occ") or original_occ(*a, **k)
+    )
+
+    def counting_mix(p: object, role: str, returns: object, spend: object = None) -> object:
+        if spend is None:
+            read.append(role)
+        return original_mix(p, role, returns, spend)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(impl, "_mix", counting_mix)
+    for date in dates:
+        whole = customer_table(prepared.until(date)).pipe(collect_polars).to_native()
+        read.clear()
+        table = customer_table(empty.until(date), history=history).pipe(collect_polars)
+        assert read == []  # no line read
+        polars.testing.assert_frame_equal(table.to_native(), whole)
+    with pytest.raises(ConfigError, match="not one of them"):
+        customer_table(empty.until("2024-06-30"), history=history)
+    with pytest.raises(ConfigError, match="not one of them"):
+        customer_table(empty.until("2024-02-29 12:00"), history=history)
+    kept = laid_out_history(laid, dates=dates, mix=mix)
+    assert kept is not None and kept.lines_kept
+    for cut in ("2024-06-30", "2024-02-29 12:00", "2024-02-29"):
+        whole = customer_table(prepared.until(cut)).pipe(collect_polars).to_native()
+        read.clear()
+        table = customer_table(laid.until(cut), history=kept).pipe(collect_polars)
+        polars.testing.assert_frame_equal(table.to_native(), whole)
+        # another cut reads the mix from the lines (and, within a day, the occasions)
+        assert sorted(set(read) - {"occ"}) == (
+            [] if cut == "2024-02-29" else ["category", "channel"]
+        )
+        assert ("occ" in read) == (cut == "2024-02-29 12:00")

@@ -25,6 +25,7 @@ from retailcrm.features._customer import (
     feature_needs,
     laid_out_by_customer,
     laid_out_history,
+    lines_dropped,
 )
 from retailcrm.lifecycle._policy import DEFAULT_POLICY, LifecyclePolicy, stage_rules
 from retailcrm.lifecycle._stages import (
@@ -101,6 +102,9 @@ def stage_history(
     as_of=date, ...), as_of=date, previous=<the stages of the date before>)``. The feature
     rows of each date (one per customer, only the columns the rules read) are collected into
     memory to assign the stages; the work over transaction lines stays in the caller's engine.
+    Eager inputs are converted once (polars), and what the tables read of the lines (their
+    purchase occasions, and the spend per value of a mix the rules read) is computed once for
+    every date; when every date is a whole day the lines are then dropped from memory.
 
     Examples
     --------
@@ -131,9 +135,15 @@ def stage_history(
         tx, schema=schema, as_of=parsed[-1][0], duplicates=duplicates, reads=needs.reads
     )
     prepared = laid_out_by_customer(needs.narrow(prepared))
-    # each date's occasions are a filter of these (eager lines; lazy engines: None)
-    occasions = laid_out_history(prepared)
+    # what each date's table reads of the lines, computed once (eager lines; lazy: None); a
+    # date within a day reads the lines
+    whole_days = all(asof.is_date for _, asof in parsed)
+    history_of_lines = laid_out_history(
+        prepared, dates=[asof.date for _, asof in parsed], mix=needs.mix, lines_kept=not whole_days
+    )
     side = _prepare_customers(customers, customer_schema, prepared)
+    if history_of_lines is not None and not history_of_lines.lines_kept:
+        prepared = lines_dropped(prepared)
 
     def features_at(i: int) -> nw.LazyFrame[Any]:
         table = customer_table(
@@ -141,7 +151,7 @@ def stage_history(
             windows=needs.windows,
             customers=side,
             groups=needs.groups,
-            history=occasions,
+            history=history_of_lines,
         )
         if i == 0:  # once: the columns are the same at every date
             check_features(table, needed, rules)

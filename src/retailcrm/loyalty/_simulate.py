@@ -23,14 +23,16 @@ from retailcrm.data._prepare import (
 from retailcrm.data._tables import prepare_customers
 from retailcrm.exceptions import ConfigError, MissingColumnsError
 from retailcrm.features._customer import (
+    BacktestHistory,
     FeatureNeeds,
     customer_table,
     feature_needs,
     feature_reads,
     laid_out_by_customer,
     laid_out_history,
+    lines_dropped,
 )
-from retailcrm.features._occasions import OccasionHistory, purchase_occasions
+from retailcrm.features._occasions import purchase_occasions
 from retailcrm.loyalty._assign import assign_core, check_conditions
 from retailcrm.loyalty._points import PointsPolicy, points_table
 from retailcrm.loyalty._tiers import TierProgram
@@ -89,7 +91,7 @@ def program_table(
     *,
     customers: nw.LazyFrame[Any] | None = None,
     narrow: bool = False,
-    history: OccasionHistory | None = None,
+    history: BacktestHistory | None = None,
 ) -> nw.LazyFrame[Any]:
     """The core of :func:`program_features`: prepared lines cut at their ``as_of`` in, the
     feature table with ``orders_window`` and ``spend_window`` out (sorted by customer).
@@ -120,7 +122,7 @@ def program_table(
             nw.col(f"spend_{window.days}d").alias("spend_window"),
         )
     if history is not None and asof.is_date:
-        occ = history.until(asof.date)
+        occ = history.occasions.until(asof.date)
     else:
         occ = purchase_occasions(prepared)
     if window.kind == "calendar_year":
@@ -387,11 +389,16 @@ def simulate_program(
     -----
     At each date only the feature columns the programme reads are computed (its windows,
     feature groups and the roles whose mix it reads, see :attr:`TierProgram.columns`), with
-    the same values as :func:`program_features`; without ``points`` only the transaction
-    columns they read are held in memory. Eager inputs are held in memory once (polars) and each date's features and assignment
-    (one row per customer) are computed once, before the next date; DuckDB, which runs
-    locally, does the same on the caller's connection. Spark keeps one lazy plan per date,
-    each reading the previous one.
+    the same values as :func:`program_features`. Eager inputs are converted once (polars)
+    and what the tables read of the lines is computed once for every date: the purchase
+    occasions (an order whose lines share a date is the same order at every later date; one
+    returned days later is added up again at each date) and, for the mix the programme
+    reads, each customer's spend per value up to each date. Without ``points`` the lines
+    themselves are then dropped from memory (the points ledger reads them at each date).
+    Each date's features and assignment (one row per customer) are computed before the next
+    date; DuckDB, which runs locally, does the same on the caller's connection (its plans
+    are not computed ahead). Spark keeps one lazy plan per date, each reading the previous
+    one.
 
     Examples
     --------
@@ -435,12 +442,19 @@ def simulate_program(
     if points is None:  # only the columns the features read are held in memory
         prepared = needs.narrow(prepared)
     prepared = laid_out_by_customer(prepared)
-    # each date's occasions are a filter of these (eager lines; lazy engines: None)
-    history_of_occasions = laid_out_history(needs.narrow(prepared))
+    # what each date's table reads of the lines, computed once (eager lines; lazy: None)
+    history_of_lines = laid_out_history(
+        needs.narrow(prepared),
+        dates=[asof.date for asof in asofs],
+        mix=needs.mix,
+        lines_kept=points is not None,  # the points ledger reads the lines at each date
+    )
     engine = prepared.engine
     cust = _prepare_customers_for(customers, customer_schema, prepared)
     if cust is not None:
         cust = _materialise(cust, engine, tx)
+    if history_of_lines is not None and not history_of_lines.lines_kept:
+        prepared = lines_dropped(prepared)
     history: list[nw.LazyFrame[Any]] = []
     buyers: list[nw.LazyFrame[Any]] = []
     ledgers: list[nw.LazyFrame[Any]] = []
@@ -448,7 +462,7 @@ def simulate_program(
     for i, asof in enumerate(asofs):
         cut = prepared.until(asof.date)
         features = program_table(
-            cut, program, customers=cust, narrow=True, history=history_of_occasions
+            cut, program, customers=cust, narrow=True, history=history_of_lines
         )
         features = _materialise(features, engine, tx)
         if i == 0:
