@@ -13,7 +13,7 @@ from hypothesis import given, settings
 
 from helpers import ENGINES, LOCAL_ENGINES, assert_equal_data, make_native, to_polars
 from retailcrm.data import sample_data
-from retailcrm.exceptions import ConfigError
+from retailcrm.exceptions import ConfigError, RuleSyntaxError
 from retailcrm.loyalty import (
     PointsPolicy,
     Tier,
@@ -216,6 +216,22 @@ def test_simulation_reading_the_mix_and_discount_equals_assign_alone(
         assert_equal_data(at.reset_index(drop=True), alone)
         previous = alone
     assert set(sim.history["tier"]) == {"app", "bargain", "member"}
+
+
+@pytest.mark.parametrize("engine", LOCAL_ENGINES)
+def test_a_programme_reading_a_mix_of_absent_lines_is_named(engine: str) -> None:
+    # the backtest's history builds the mix of the roles the lines have: a programme reading
+    # the category mix of lines without a category gets the rule error naming the column
+    # (not the engine's "column not found" from the history)
+    program = TierProgram(
+        tiers=[
+            Tier("fan", "Fan", "top_category_share >= 0.5"),
+            Tier("member", "Member", "orders_window >= 0"),
+        ],
+        window="90d",
+    )
+    with pytest.raises(RuleSyntaxError, match="top_category_share"):
+        simulate_program(make_native(engine, TX), program, dates=DATES)
 
 
 # Spark: the parity catalogue (tests/test_parity.py) runs this function there.

@@ -597,9 +597,10 @@ def laid_out_history(
     n_parts = int(lines.get_column(_PART).max() or 0) + 1 if lines.height else 1
     parts = list(_laid_out_partitions(prepared, lines, n_parts))
     del lines
-    spends: dict[str, dict[int, Any]] = {role: {} for role in mix}
+    roles = [role for role in mix if prepared.has(role)]  # an absent role has no mix
+    spends: dict[str, dict[int, Any]] = {role: {} for role in roles}
     amount = pl.col("amount_minor")
-    for role in mix:
+    for role in roles:
         sums = [
             pl.when(pl.col("date") <= day).then(amount).otherwise(0).sum().cast(pl.Int64)
             for day in days
