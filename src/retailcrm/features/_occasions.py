@@ -140,14 +140,14 @@ def _sums(prepared: PreparedTransactions, returns: ReturnsPolicy) -> tuple[list[
     return aggs, extra
 
 
-def _finished(occ: Any, returns: ReturnsPolicy, extra: list[str], *keep: str) -> Any:
-    """Occasions' sums as :func:`purchase_occasions` returns them (plus the ``keep`` columns).
+def _finished(occ: Any, returns: ReturnsPolicy, extra: list[str]) -> Any:
+    """Occasions' sums as :func:`purchase_occasions` returns them.
     The day number is computed per occasion, not per line: it grows with the date, so the day
     of an occasion's first date is its first day."""
     occ = occ.with_columns(day=day_number(nw.col("date")))
     is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net_minor") > 0
     return occ.select(
-        "customer_id", "date", "day", "net_minor", is_purchase.alias("is_purchase"), *extra, *keep
+        "customer_id", "date", "day", "net_minor", is_purchase.alias("is_purchase"), *extra
     )
 
 

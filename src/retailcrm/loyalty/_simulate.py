@@ -96,8 +96,8 @@ def program_table(
     """The core of :func:`program_features`: prepared lines cut at their ``as_of`` in, the
     feature table with ``orders_window`` and ``spend_window`` out (sorted by customer).
     ``narrow``: only the windows, feature groups and mix roles the programme reads (and
-    ``rfm``). ``history``: the lines' occasions computed once, for a backtest (see
-    :func:`~retailcrm.features.customer_table`)."""
+    ``rfm``). ``history``: what the table reads of the lines, computed once for a backtest's dates
+    (see :func:`~retailcrm.features._customer.laid_out_history`)."""
     asof = prepared.as_of
     if asof is None:
         raise ConfigError("program_table needs lines cut at an as_of: prepared.until(as_of).")
