@@ -58,14 +58,14 @@ def _check_days(value: Any) -> int:
 def _day(lf: nw.LazyFrame[Any]) -> nw.Expr:
     """The day number of a canonical frame's rows (``date`` if present, else ``timestamp``)."""
     names = lf.collect_schema().names()
-    return day_number(nw.col("date") if "date" in names else nw.col("timestamp"))
+    return day_number(nw.col("date") if "date" in names else nw.col("timestamp"), lf.implementation)
 
 
 def _up_to(lf: nw.LazyFrame[Any], as_of: AsOf) -> nw.LazyFrame[Any]:
     """Rows at or before ``as_of``: a date covers its whole day, a datetime is an instant."""
     dtype = lf.collect_schema()["timestamp"]
     if as_of.is_date or dtype == nw.Date:
-        return lf.filter(day_number(nw.col("timestamp")) <= as_of.day)
+        return lf.filter(day_number(nw.col("timestamp"), lf.implementation) <= as_of.day)
     cutoff = as_of.cutoff.replace(tzinfo=None)
     return lf.filter(nw.col("timestamp") <= nw.lit(cutoff))
 

@@ -144,7 +144,7 @@ def _finished(occ: Any, returns: ReturnsPolicy, extra: list[str]) -> Any:
     """Occasions' sums as :func:`purchase_occasions` returns them.
     The day number is computed per occasion, not per line: it grows with the date, so the day
     of an occasion's first date is its first day."""
-    occ = occ.with_columns(day=day_number(nw.col("date")))
+    occ = occ.with_columns(day=day_number(nw.col("date"), occ.implementation))
     is_purchase = nw.col("__gross") > 0 if returns == "keep" else nw.col("net_minor") > 0
     return occ.select(
         "customer_id", "date", "day", "net_minor", is_purchase.alias("is_purchase"), *extra
@@ -233,7 +233,7 @@ def purchase_days(prepared: PreparedTransactions) -> nw.LazyFrame[Any]:
     $0 purchases of CDNOW do). Days whose lines net to less than zero (refunds exceeding the
     day's purchases) are dropped: they are neither purchases nor spend.
     """
-    lf = prepared.frame.with_columns(day=day_number(nw.col("date")))
+    lf = prepared.frame.with_columns(day=day_number(nw.col("date"), prepared.frame.implementation))
     scale = float(10**prepared.schema.currency_decimals)
     days = lf.group_by("customer_id", "day").agg(
         nw.col("date").min().alias("date"),

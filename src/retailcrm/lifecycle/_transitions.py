@@ -76,7 +76,7 @@ def _history(
         )
     return lf.select(
         nw.col(key).alias("__key"),
-        day_number(nw.col(date_column)).alias("__day"),
+        day_number(nw.col(date_column), lf.implementation).alias("__day"),
         nw.col(label).cast(nw.String).alias("__label"),
     ), engine
 

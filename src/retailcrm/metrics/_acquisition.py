@@ -73,7 +73,7 @@ def _acquired_from_tx(
             "TransactionSchema(channel=...)."
         )
     lines = (
-        prepared.frame.with_columns(day=day_number(nw.col("date")))
+        prepared.frame.with_columns(day=day_number(nw.col("date"), prepared.frame.implementation))
         .join(first.select("customer_id", "first_day"), on="customer_id", how="inner")
         .filter(
             (nw.col("day") == nw.col("first_day"))

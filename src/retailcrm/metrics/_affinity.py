@@ -122,6 +122,7 @@ def category_affinity(
         )
     lines = prepared.frame.filter((nw.col("amount_minor") > 0) & ~nw.col(level).is_null())
     group: list[str] = []
+    impl = lines.implementation
     if labels is not None:
         frame, key = labels_frame(labels, by, prepared, owner)
         lines = lines.join(frame, on="customer_id", how="left")
@@ -132,13 +133,13 @@ def category_affinity(
         # a customer-day for lines without an order id; never null, so joins match
         day = (
             nw.when(nw.col("order_id").is_null())
-            .then(day_number(nw.col("date")))
+            .then(day_number(nw.col("date"), impl))
             .otherwise(nw.lit(-(10**9), nw.Int64))
         )
         order = nw.col("order_id").cast(nw.String).fill_null("")
         bkey = [nw.col("customer_id"), order.alias("order_id"), day.alias("__day")]
     else:
-        bkey = [nw.col("customer_id"), day_number(nw.col("date")).alias("__day")]
+        bkey = [nw.col("customer_id"), day_number(nw.col("date"), impl).alias("__day")]
     keyed = lines.select(*group, *bkey, nw.col(level).alias("item"))
     basket_cols = [c for c in keyed.collect_schema().names() if c not in (*group, "item")]
     engine = prepared.engine

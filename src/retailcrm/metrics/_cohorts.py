@@ -52,8 +52,8 @@ def cohort_cells(
         aggs.append(nw.col("net_minor").sum().alias("net_minor"))
     rows = (
         occ.with_columns(
-            __p=period_number(nw.col("date"), period),
-            __c=nw.when(buy).then(period_number(nw.col("date"), cohort)),
+            __p=period_number(nw.col("date"), period, occ.implementation),
+            __c=nw.when(buy).then(period_number(nw.col("date"), cohort, occ.implementation)),
         )
         .group_by("customer_id", "__p")
         .agg(*aggs)

@@ -1316,7 +1316,9 @@ def omnichannel_summary(
         .cast(nw.Int64)
         .alias("rev"),
     )
-    lines = prepared.frame.with_columns(day=day_number(nw.col("date")))
+    lines = prepared.frame.with_columns(
+        day=day_number(nw.col("date"), prepared.frame.implementation)
+    )
     channels = (
         lines.filter((nw.col("amount_minor") > 0) & inside & ~nw.col("channel").is_null())
         .group_by("customer_id")

@@ -360,7 +360,9 @@ def _new_product_flags(
         .agg(nw.col(launch_day).min())
     )
     lines = prepared.frame.filter(nw.col("amount") > 0).select(
-        nw.col("customer_id"), nw.col("product_id"), day_number(nw.col("date")).alias(day)
+        nw.col("customer_id"),
+        nw.col("product_id"),
+        day_number(nw.col("date"), prepared.frame.implementation).alias(day),
     )
     age = nw.col(day) - nw.col(launch_day)
     return (
